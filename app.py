@@ -1,0 +1,14 @@
+"""Entry point: `streamlit run app.py`.  Builds the navigation from the lesson list."""
+import streamlit as st
+
+from pages.common import LESSONS
+
+st.set_page_config(page_title="GANs from the ground up", page_icon="assets/favicon.png", layout="wide")
+
+home = st.Page("pages/home.py", title="Start here", icon=":material/home:", default=True)
+sections: dict[str, list] = {"": [home]}
+for lesson in LESSONS:
+    sections.setdefault(lesson.section, []).append(
+        st.Page(lesson.path, title=lesson.title, icon=lesson.icon, url_path=lesson.url_path)
+    )
+st.navigation(sections).run()

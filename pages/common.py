@@ -1,0 +1,136 @@
+"""Streamlit helpers shared by every page: the lesson list, headers, footers, number display.
+
+Pages stay thin: they read widgets, call ``gan_core`` and draw.  What they share lives here.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Lesson:
+    path: str  # relative to the repo root, as st.Page wants it
+    title: str
+    icon: str
+    section: str
+    question: str  # the key question the lesson answers, shown on the home page
+    url_path: str
+
+
+# The guided path, in order.  Only pages that exist and work are listed; app.py builds the
+# navigation from this list and every page's "next lesson" link follows it.
+LESSONS: list[Lesson] = [
+    Lesson("pages/information_theory.py", "Information theory", ":material/functions:", "Foundations",
+           "How do we measure how different two distributions are?", "information-theory"),
+    Lesson("pages/gan_objective.py", "The GAN objective", ":material/balance:", "Foundations",
+           "What does the original GAN game minimise, and why does it stall when supports are disjoint?",
+           "gan-objective"),
+]
+
+
+def lesson_for(path: str) -> Lesson | None:
+    name = Path(path).name
+    return next((lesson for lesson in LESSONS if Path(lesson.path).name == name), None)
+
+
+def page_header(title: str, lead: str) -> None:
+    """Title and the one-sentence 'what you will see' that opens every page."""
+    st.title(title)
+    st.markdown(f"*{lead}*")
+
+
+def next_lesson(current_file: str, summary: list[str] | None = None) -> None:
+    """Close a page: what the visitor should have seen, and a link to the next lesson."""
+    st.divider()
+    if summary:
+        st.markdown("**What you should have seen**")
+        st.markdown("\n".join(f"- {line}" for line in summary))
+    names = [Path(lesson.path).name for lesson in LESSONS]
+    name = Path(current_file).name
+    if name in names and names.index(name) + 1 < len(LESSONS):
+        following = LESSONS[names.index(name) + 1]
+        target, label, icon = following.path, f"Next: {following.title} →", ":material/arrow_forward:"
+    else:
+        target, label, icon = "pages/home.py", "Back to the start", ":material/home:"
+    try:
+        st.page_link(target, label=label, icon=icon)
+    except StreamlitPageNotFoundError:
+        # Only when a page runs on its own (AppTest of one file): there is no navigation to link into.
+        st.markdown(f"**{label}**")
+
+
+def show_error(message: str) -> None:
+    """A problem the visitor can act on, in plain words, never a traceback."""
+    st.error(message, icon=":material/error:")
+
+
+def format_value(value: float, unit: str = "", infinite_reason: str = "") -> str:
+    """A number for display: 4 significant digits, '∞' (with a reason) for infinities, never 'nan'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "undefined"
+    if math.isinf(value):
+        text = "∞" if value > 0 else "−∞"
+        return f"{text} ({infinite_reason})" if infinite_reason else text
+    magnitude = abs(value)
+    text = f"{value:.4g}" if magnitude >= 1e-3 or magnitude == 0 else f"{value:.2e}"
+    return f"{text} {unit}".strip()
+
+
+def metric(column, label: str, value: float, unit: str = "", infinite_reason: str = "", help: str | None = None) -> None:
+    """A metric tile; an infinite value shows as ∞ with its reason underneath, never 'nan'."""
+    column.metric(label, format_value(value, unit), help=help)
+    if isinstance(value, float) and math.isinf(value) and infinite_reason:
+        column.caption(f"∞ because {infinite_reason}")
+
+
+def plot(fig, key: str) -> None:
+    """Every chart the same way: full width, keyed so reruns keep zoom."""
+    st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
+
+
+FAMILY_LABELS = {"gaussian": "Gaussian", "mixture": "Mixture of two Gaussians", "uniform": "Uniform"}
+
+
+def toy_controls(label: str, prefix: str, default, families=("gaussian", "mixture", "uniform")):
+    """Sliders for one 1-D toy density; returns a ``gan_core.toy1d.Toy1D``.
+
+    Every widget is keyed ``<prefix>_<field>`` and bound to the URL, so a copied link
+    reopens the same densities.
+    """
+    from gan_core.toy1d import Toy1D
+
+    st.markdown(f"**{label}**")
+    family = st.selectbox(
+        "Family", families, index=families.index(default.family), format_func=FAMILY_LABELS.get,
+        key=f"{prefix}_family", bind="query-params",
+    )
+    if family == "uniform":
+        scale_label, scale_help = "Half-width", "The density is flat on [location − half-width, location + half-width]."
+    else:
+        scale_label, scale_help = "Standard deviation σ", "How spread out the (first) bump is."
+    loc = st.slider("Location", -6.0, 6.0, float(default.loc), 0.1, key=f"{prefix}_loc", bind="query-params")
+    scale = st.slider(scale_label, 0.1, 3.0, float(default.scale), 0.05, key=f"{prefix}_scale",
+                      help=scale_help, bind="query-params")
+    weight, loc2, scale2 = default.weight, default.loc2, default.scale2
+    if family == "mixture":
+        loc2 = st.slider("Second bump's location", -6.0, 6.0, float(default.loc2), 0.1, key=f"{prefix}_loc2",
+                         bind="query-params")
+        scale2 = st.slider("Second bump's σ", 0.1, 3.0, float(default.scale2), 0.05, key=f"{prefix}_scale2",
+                           bind="query-params")
+        weight = st.slider("Weight of the second bump", 0.0, 1.0, float(default.weight), 0.05,
+                           key=f"{prefix}_weight", bind="query-params")
+    return Toy1D(family, loc, scale, weight, loc2, scale2)
+
+
+def unit_choice(key: str = "unit") -> str:
+    """Bits or nats, for every logarithmic quantity on the page."""
+    return st.radio("Unit for entropies and divergences", ["bits", "nats"], horizontal=True, key=key,
+                    bind="query-params",
+                    help="bits use log base 2, nats the natural log; 1 nat = 1/ln 2 ≈ 1.443 bits.")

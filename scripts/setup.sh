@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Set up everything the app and its tests need on a fresh Debian machine (run as root):
+# Debian's Chromium for the browser tests, a virtual environment in .venv with the pinned
+# packages.  Safe to run again: it skips what is already in place.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_browser=${1:-}
+if [ "$want_browser" = "--with-browser" ] && ! [ -x /usr/bin/chromium ]; then
+  echo "== installing Debian's chromium (browser tests)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq chromium >/dev/null
+fi
+
+if ! command -v python3 >/dev/null; then
+  echo "== installing python3"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv >/dev/null
+fi
+
+stamp=.venv/.installed-$(cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)
+if ! [ -f "$stamp" ]; then
+  echo "== creating .venv and installing pinned packages (torch comes from the local wheel mirror)"
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  .venv/bin/python -m pip install -q -r requirements-dev.txt 2>&1 | grep -v "^WARNING: Location" || true
+  .venv/bin/python -c "import streamlit, torch, plotly, scipy, safetensors, pytest, playwright" 
+  rm -f .venv/.installed-*
+  touch "$stamp"
+fi

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# One command to set up and run every test (unit, AppTest pages, real browser):
+#   bash scripts/test.sh            extra pytest arguments are passed through
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --with-browser
+exec .venv/bin/python -m pytest "$@"

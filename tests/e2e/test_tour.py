@@ -1,0 +1,63 @@
+"""A visitor's tour in a real browser: every page loads, renders charts, shows no exception."""
+import time
+
+import pytest
+
+from pages.common import LESSONS
+
+from conftest import SCREENSHOTS
+
+PAGES = [("home", "")] + [(lesson.url_path, lesson.url_path) for lesson in LESSONS]
+
+
+def wait_for_page(page, min_charts: int = 1, timeout: float = 90) -> None:
+    """Wait until the script has finished running and the charts have been drawn."""
+    page.wait_for_selector("[data-testid=stApp]")
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        running = page.locator("[data-testid=stStatusWidget]").count() > 0
+        charts = page.locator(".js-plotly-plot .main-svg").count() + page.locator("[data-testid=stGraphVizChart] svg").count()
+        if not running and charts >= min_charts:
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"page did not finish rendering {min_charts} chart(s) within {timeout} s")
+
+
+@pytest.mark.parametrize("name, path", PAGES)
+def test_every_page_renders_charts_and_no_error(page, server_url, name, path):
+    page.goto(f"{server_url}/{path}")
+    wait_for_page(page)
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert page.get_by_text("Page not found").count() == 0
+    assert page.locator("h1").count() >= 1
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for width, height in ((1920, 1080), (1280, 800)):
+        page.set_viewport_size({"width": width, "height": height})
+        time.sleep(0.3)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}x{height}.png"))
+
+
+def test_a_slider_changes_a_number(page, server_url):
+    page.goto(f"{server_url}/gan-objective")
+    wait_for_page(page)
+    metric = page.locator("[data-testid=stMetric]").filter(has_text="W1(P, Q)")
+    assert "1" in metric.inner_text()
+    slider = page.get_by_role("slider", name="θ, where Q sits")
+    slider.focus()
+    for _ in range(10):  # 10 steps of 0.01 to the left: θ = 0.9
+        page.keyboard.press("ArrowLeft")
+    deadline = time.time() + 30
+    while time.time() < deadline and "0.9" not in metric.inner_text():
+        time.sleep(0.2)
+    assert "0.9" in metric.inner_text()
+    assert page.locator("[data-testid=stException]").count() == 0
+
+
+def test_next_links_walk_the_whole_path(page, server_url):
+    page.goto(f"{server_url}/{LESSONS[0].url_path}")
+    wait_for_page(page)
+    for following in LESSONS[1:]:
+        page.get_by_role("link", name=f"Next: {following.title}").click()
+        page.wait_for_url(f"**/{following.url_path}")
+        wait_for_page(page)
+        assert page.locator("[data-testid=stException]").count() == 0
