@@ -169,7 +169,7 @@ digraph GAN {
   D [label="Discriminator D(·; φ)\\noutputs P(real)", fillcolor="#0072B2", fontcolor="white"];
   dloss [label="D's loss:\\n−log D(x) − log(1 − D(G(z)))", shape=note, fillcolor="#ffffff"];
   gloss [label="G's loss:\\nlog(1 − D(G(z)))  or  −log D(G(z))", shape=note, fillcolor="#ffffff"];
-  z -> G -> fake -> D [label="fake path"];
+  z -> G; G -> fake; fake -> D [label="fake path"];
   data -> D [label="real path"];
   D -> dloss [label="update φ"];
   D -> gloss [label="gradient flows back through D"];
