@@ -1,7 +1,7 @@
-"""Entry point: `streamlit run app.py`.  Builds the navigation from the lesson list."""
+"""Entry point: `streamlit run app.py` (or scripts/app.sh).  Builds the navigation from the lesson list."""
 import streamlit as st
 
-from pages.common import LESSONS
+from pages.common import LESSONS, presenter_mode_controls
 
 st.set_page_config(page_title="GANs from the ground up", page_icon="assets/favicon.png", layout="wide")
 
@@ -11,4 +11,6 @@ for lesson in LESSONS:
     sections.setdefault(lesson.section, []).append(
         st.Page(lesson.path, title=lesson.title, icon=lesson.icon, url_path=lesson.url_path)
     )
-st.navigation(sections).run()
+page = st.navigation(sections)
+presenter_mode_controls()
+page.run()

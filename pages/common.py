@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
@@ -41,9 +42,20 @@ def lesson_for(path: str) -> Lesson | None:
 
 
 def page_header(title: str, lead: str) -> None:
-    """Title and the one-sentence 'what you will see' that opens every page."""
+    """Title, the one-sentence 'what you will see' that opens every page, and a permalink."""
     st.title(title)
     st.markdown(f"*{lead}*")
+    link_to_this_view()
+
+
+def link_to_this_view() -> None:
+    """A popover with the URL that reopens this page exactly as it is now (every bound widget)."""
+    with st.popover("Link to this view", icon=":material/link:"):
+        base = st.context.url or ""
+        query = "&".join(f"{quote(str(k))}={quote(str(v))}" for k, v in st.query_params.to_dict().items())
+        st.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)
+        st.caption("Every control on this page is kept in the address bar: this link (or the browser's own "
+                   "address) reopens exactly this view — handy for bookmarking slides.")
 
 
 def next_lesson(current_file: str, summary: list[str] | None = None) -> None:
@@ -90,8 +102,37 @@ def metric(column, label: str, value: float, unit: str = "", infinite_reason: st
         column.caption(f"∞ because {infinite_reason}")
 
 
+PRESENTER_KEY = "present"
+
+# Projector styling: bigger type everywhere (Streamlit sizes in rem), no sidebar or toolbar.
+_PRESENTER_CSS = """
+<style>
+html { font-size: 22px; }
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stToolbar"],
+[data-testid="stDecoration"] { display: none !important; }
+[data-testid="stMainBlockContainer"] { max-width: 100% !important; padding: 1.5rem 2.5rem !important; }
+</style>
+"""
+
+
+def presenter_mode() -> bool:
+    return bool(st.session_state.get(PRESENTER_KEY, False))
+
+
+def presenter_mode_controls() -> None:
+    """The presenter switch (sidebar, and `?present=true` in the URL); styles the page when on."""
+    st.sidebar.toggle("Presenter mode", key=PRESENTER_KEY, bind="query-params",
+                      help="Large type and figures for a projector, no sidebar. Add ?present=true to any link.")
+    if presenter_mode():
+        st.html(_PRESENTER_CSS)
+        st.button("Leave presenter mode", icon=":material/close_fullscreen:", key="leave_presenter",
+                  on_click=lambda: st.session_state.update({PRESENTER_KEY: False}))
+
+
 def plot(fig, key: str) -> None:
-    """Every chart the same way: full width, keyed so reruns keep zoom."""
+    """Every chart the same way: full width, keyed so reruns keep zoom; larger in presenter mode."""
+    if presenter_mode():
+        fig.update_layout(font=dict(size=20), height=int((fig.layout.height or 450) * 1.3))
     st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
 
 

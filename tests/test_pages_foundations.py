@@ -148,3 +148,12 @@ def test_disjoint_supports_section_reports_flat_js_and_unit_w1_slope():
     assert metrics["W1(P, Q)"] == "1.5"
     assert metrics["dJS/dθ (finite difference)"] == "0 nats per unit θ"
     assert metrics["dW1/dθ (finite difference)"] == "1 per unit θ"
+
+
+def test_presenter_mode_and_permalink_render_without_error():
+    at = open_page(GO)
+    at.toggle(key="present").set_value(True).run()
+    assert_clean(at)
+    assert any(button.label == "Leave presenter mode" for button in at.button)
+    at.button(key="leave_presenter").click().run()
+    assert at.toggle(key="present").value is False
