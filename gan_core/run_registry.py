@@ -1,0 +1,132 @@
+"""Server-wide fair sharing of the training lab: a cap on concurrent runs and on steps per run.
+
+Every browser session of a Streamlit server runs in the same Python process, so a
+module-level registry sees all of them.  A session *holds a slot* while its training
+runs; it must call :meth:`RunRegistry.heartbeat` at least every ``stale_after_s``
+seconds (the lab does so on every refresh, ~4 times a second).  A slot whose heartbeat
+is older than that is reclaimed, which also frees the slot of a browser tab that was
+closed mid-run (its session stops refreshing).
+
+Configuration (environment variables, read once at import):
+
+``GAN_LAB_MAX_RUNS``
+    Concurrent training runs allowed on the server (default 4: on the 2-core machine
+    this project targets, four small 2-D GANs still refresh several times a second).
+``GAN_LAB_MAX_STEPS``
+    Generator steps allowed per run (default 10 000, twice the longest preset, the
+    Unrolled-GAN setup's 5000 steps).
+``GAN_LAB_STALE_S``
+    Seconds without a heartbeat after which a slot is reclaimed (default 15).
+
+A value that is not a positive number falls back to the default.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from typing import Callable, Mapping
+
+__all__ = ["RunRegistry", "REGISTRY", "MAX_STEPS", "DEFAULT_MAX_RUNS", "DEFAULT_MAX_STEPS",
+           "DEFAULT_STALE_S", "settings_from_env"]
+
+DEFAULT_MAX_RUNS = 4
+DEFAULT_MAX_STEPS = 10_000
+DEFAULT_STALE_S = 15.0
+
+
+def _positive(environ: Mapping[str, str], name: str, default, kind=int):
+    raw = environ.get(name)
+    if raw is None or str(raw).strip() == "":
+        return default
+    try:
+        value = kind(str(raw).strip())
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+def settings_from_env(environ: Mapping[str, str] | None = None) -> dict:
+    """``{"max_runs", "max_steps", "stale_after_s"}`` from the environment (see module doc)."""
+    env = os.environ if environ is None else environ
+    return {
+        "max_runs": _positive(env, "GAN_LAB_MAX_RUNS", DEFAULT_MAX_RUNS, int),
+        "max_steps": _positive(env, "GAN_LAB_MAX_STEPS", DEFAULT_MAX_STEPS, int),
+        "stale_after_s": _positive(env, "GAN_LAB_STALE_S", DEFAULT_STALE_S, float),
+    }
+
+
+class RunRegistry:
+    """Thread-safe count of active training runs, one slot per run id.
+
+    Parameters
+    ----------
+    max_runs : int
+        Slots available (>= 1).
+    stale_after_s : float
+        A slot whose last heartbeat is older than this many seconds is free again.
+    clock : callable
+        Returns the time in seconds (``time.monotonic`` by default; tests pass a fake).
+    """
+
+    def __init__(self, max_runs: int = DEFAULT_MAX_RUNS, stale_after_s: float = DEFAULT_STALE_S,
+                 clock: Callable[[], float] = time.monotonic):
+        if int(max_runs) < 1:
+            raise ValueError(f"max_runs must be at least 1, got {max_runs}")
+        if not stale_after_s > 0:
+            raise ValueError(f"stale_after_s must be positive, got {stale_after_s}")
+        self.max_runs = int(max_runs)
+        self.stale_after_s = float(stale_after_s)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._last_seen: dict[str, float] = {}
+
+    def _reclaim(self, now: float) -> None:
+        # Caller holds the lock.
+        for run_id in [r for r, t in self._last_seen.items() if now - t > self.stale_after_s]:
+            del self._last_seen[run_id]
+
+    def acquire(self, run_id: str) -> bool:
+        """Take (or keep) a slot for ``run_id``.  False when every slot is held by another live run."""
+        with self._lock:
+            now = self._clock()
+            self._reclaim(now)
+            if run_id in self._last_seen or len(self._last_seen) < self.max_runs:
+                self._last_seen[run_id] = now
+                return True
+            return False
+
+    def heartbeat(self, run_id: str) -> bool:
+        """Say ``run_id`` is still training.  Re-acquires a reclaimed slot if one is free.
+
+        Returns False when the run has no slot and none is free: the caller must pause.
+        """
+        return self.acquire(run_id)
+
+    def release(self, run_id: str) -> None:
+        """Give the slot of ``run_id`` back (no-op if it holds none)."""
+        with self._lock:
+            self._last_seen.pop(run_id, None)
+
+    def holds(self, run_id: str) -> bool:
+        """Whether ``run_id`` holds a live slot now."""
+        with self._lock:
+            self._reclaim(self._clock())
+            return run_id in self._last_seen
+
+    def active(self) -> int:
+        """Number of live slots now."""
+        with self._lock:
+            self._reclaim(self._clock())
+            return len(self._last_seen)
+
+    def free(self) -> int:
+        """Slots free now."""
+        return self.max_runs - self.active()
+
+
+_SETTINGS = settings_from_env()
+#: The server-wide registry every lab session shares.
+REGISTRY = RunRegistry(_SETTINGS["max_runs"], _SETTINGS["stale_after_s"])
+#: Generator steps allowed per run.
+MAX_STEPS: int = _SETTINGS["max_steps"]

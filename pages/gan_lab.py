@@ -1,0 +1,630 @@
+"""Training lab: train GANs on 2-D mixtures live, one at a time or up to four side by side.
+
+The page is thin: widgets -> a ``gan_core.lab_session.LabSession`` kept in session_state ->
+``gan_core.viz_lab`` figures.  Training advances in chunks inside a fragment that reruns on
+a timer while a run is going, so the page never blocks.
+"""
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import fields, replace
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
+
+from gan_core import run_registry, viz_lab
+from gan_core.lab_session import LIVE_POINTS, LabSession, output_kind
+from gan_core.losses import LOSSES
+from gan_core.nets import ACTIVATIONS
+from gan_core.toy2d import DATASETS, custom as custom_mixture, make_dataset
+from gan_core.toy_train import LockstepTrainer, ToyConfig, lab_defaults, preset
+from pages.common import format_value, next_lesson, page_header, show_error
+
+# ------------------------------------------------------------------------------- constants
+#: Seconds between refreshes while training (the fragment's timer).  The timer is shorter than
+#: a refresh takes, so refresh requests are always pending and the fragment runs back to back.
+REFRESH_S = 0.2
+#: Seconds between refreshes of the table and curves (they change slowly; redrawing them costs the browser).
+CHART_REFRESH_S = 1.0
+#: Longest training chunk per refresh; with ~20-50 ms of drawing this keeps >= 4 refreshes/s.
+TRAIN_BUDGET_S = 0.2
+SPEEDS = {"1 step per refresh": 1, "5 steps": 5, "25 steps": 25, "Full speed": None}
+LR_OPTIONS = [1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2]
+CLIP_OPTIONS = [0.0, 0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1.0]
+GP_OPTIONS = [0.0, 0.01, 0.1, 1.0, 10.0, 100.0]
+BATCH_OPTIONS = [32, 64, 128, 256, 512, 1024]
+LATENT_OPTIONS = [1, 2, 4, 8, 16, 32, 64, 128, 256]
+WIDTH_OPTIONS = [8, 16, 32, 64, 128, 256, 512]
+DATASET_LABELS = {"ring8": "Ring of 8 Gaussians", "grid25": "Grid of 25 Gaussians", "spiral": "Spiral",
+                  "moons": "Two moons", "custom": "Your own points"}
+LOSS_LABELS = {"minimax": "Original GAN (minimax, saturating)", "non-saturating": "Non-saturating GAN",
+               "wgan-clip": "WGAN, weight clipping", "wgan-gp": "WGAN-GP (gradient penalty)",
+               "lsgan": "Least-squares GAN", "hinge": "Hinge GAN"}
+HAS_LATENT_DIST = "latent_dist" in {f.name for f in fields(ToyConfig)}
+LATENT_DISTS = ["gaussian", "uniform"] if HAS_LATENT_DIST else ["gaussian"]
+LATENT_DIST_LABELS = {"gaussian": "Gaussian N(0, I)", "uniform": "Uniform on [−1, 1]"}
+CHARTS = {"losses": "Loss curves", "metrics": "Mode metrics over time", "latents": "Encoder latents (BiGAN)"}
+
+
+def _collapse_config() -> ToyConfig:
+    return preset("collapse")[0]
+
+
+#: Named configurations for side-by-side slots: label and a factory.
+NAMED = {
+    "collapse": ("Original GAN, mode-collapse setup", _collapse_config),
+    "minimax": ("Original GAN, lab defaults", lambda: lab_defaults("minimax", ss.get("lab_dataset"))),
+    "non-saturating": ("Non-saturating GAN", lambda: lab_defaults("non-saturating", ss.get("lab_dataset"))),
+    "wgan-clip": ("WGAN, weight clipping", lambda: lab_defaults("wgan-clip", ss.get("lab_dataset"))),
+    "wgan-gp": ("WGAN-GP", lambda: lab_defaults("wgan-gp", ss.get("lab_dataset"))),
+    "lsgan": ("Least-squares GAN", lambda: lab_defaults("lsgan", ss.get("lab_dataset"))),
+    "hinge": ("Hinge GAN", lambda: lab_defaults("hinge", ss.get("lab_dataset"))),
+    "yours": ("Your settings (single-run panel)", None),
+}
+PRESETS = {
+    "collapse": ("Mode collapse (original GAN)", ":material/blur_on:"),
+    "wgan-clip": ("WGAN with weight clipping", ":material/content_cut:"),
+    "wgan-gp": ("WGAN-GP", ":material/straighten:"),
+    "compare": ("Compare all", ":material/view_column:"),
+}
+COMPARE_ALL = ["collapse", "wgan-clip", "wgan-gp"]
+
+ss = st.session_state
+
+
+# --------------------------------------------------------------------- widget <-> config
+def _nearest(options, value):
+    return min(options, key=lambda o: abs(math.log(o) - math.log(value)) if o > 0 and value > 0 else abs(o - value))
+
+
+def config_to_state(cfg: ToyConfig) -> dict:
+    """Widget values (keyed as on the page) that reproduce ``cfg``."""
+    b1, b2 = cfg.betas if cfg.betas is not None else (0.0, 0.99)
+    state = {
+        "lab_loss": cfg.loss, "lab_optimizer": cfg.optimizer,
+        "lab_lr_d": _nearest(LR_OPTIONS, cfg.lr_d), "lab_lr_g": _nearest(LR_OPTIONS, cfg.lr_g),
+        "lab_beta1": float(b1), "lab_beta2": float(b2), "lab_n_critic": int(cfg.n_critic),
+        "lab_clip": _nearest(CLIP_OPTIONS, cfg.clip or 0.0), "lab_gp_lambda": _nearest(GP_OPTIONS, cfg.gp_lambda),
+        "lab_batch": _nearest(BATCH_OPTIONS, cfg.batch_size), "lab_latent": _nearest(LATENT_OPTIONS, cfg.latent_dim),
+        "lab_g_depth": int(cfg.g_depth), "lab_g_width": _nearest(WIDTH_OPTIONS, cfg.g_width),
+        "lab_d_depth": int(cfg.d_depth), "lab_d_width": _nearest(WIDTH_OPTIONS, cfg.d_width),
+        "lab_activation": cfg.activation, "lab_bigan": bool(cfg.bigan),
+        "lab_latent_dist": getattr(cfg, "latent_dist", "gaussian"),
+    }
+    return state
+
+
+def state_to_config() -> ToyConfig:
+    """The single-run configuration the widgets describe (fields without a widget: the loss's lab defaults)."""
+    extra = {"latent_dist": ss.get("lab_latent_dist", "gaussian")} if HAS_LATENT_DIST else {}
+    return replace(
+        lab_defaults(ss["lab_loss"], ss.get("lab_dataset")), optimizer=ss["lab_optimizer"], lr_d=float(ss["lab_lr_d"]),
+        lr_g=float(ss["lab_lr_g"]), betas=(float(ss["lab_beta1"]), float(ss["lab_beta2"])),
+        n_critic=int(ss["lab_n_critic"]), clip=(float(ss["lab_clip"]) or None), gp_lambda=float(ss["lab_gp_lambda"]),
+        batch_size=int(ss["lab_batch"]), latent_dim=int(ss["lab_latent"]), g_depth=int(ss["lab_g_depth"]),
+        g_width=int(ss["lab_g_width"]), d_depth=int(ss["lab_d_depth"]), d_width=int(ss["lab_d_width"]),
+        activation=ss["lab_activation"], bigan=bool(ss["lab_bigan"]), **extra,
+    ).validate()
+
+
+def _set_state(values: dict) -> None:
+    for key, value in values.items():
+        ss[key] = value
+
+
+def _init_defaults() -> None:
+    """First visit: the 'Mode collapse' preset, single-run mode, ring of 8."""
+    defaults = {**config_to_state(_collapse_config()), "lab_mode": "single", "lab_dataset": "ring8", "lab_seed": 0,
+                "lab_speed": "Full speed", "lab_count": 3, "lab_custom_text": "",
+                "lab_layers": ["heatmap", "real", "fake", "arrows", "manifold"],
+                "lab_charts": ["losses", "metrics", "latents"]}
+    for i, name in enumerate(COMPARE_ALL + ["wgan-gp"]):
+        defaults[f"lab_slot_{i}"] = name
+    for key, value in defaults.items():
+        if key not in ss:
+            ss[key] = value
+    if "lab_id" not in ss:
+        ss["lab_id"] = uuid.uuid4().hex
+
+
+# ------------------------------------------------------------------------------ callbacks
+def on_loss_change() -> None:
+    """A new loss brings its own optimiser settings (the lab defaults, which start from its paper's)."""
+    cfg = lab_defaults(ss["lab_loss"], ss.get("lab_dataset"))
+    keep = ("lab_loss", "lab_batch", "lab_latent", "lab_g_depth", "lab_g_width", "lab_d_depth", "lab_d_width",
+            "lab_activation", "lab_bigan", "lab_latent_dist")
+    _set_state({k: v for k, v in config_to_state(cfg).items() if k not in keep})
+
+
+def load_paper_values() -> None:
+    """The optimiser settings exactly as the loss's paper gives them (gan_core.losses.LOSSES)."""
+    d = LOSSES[ss["lab_loss"]].defaults
+    betas = d.get("betas") or (0.0, 0.99)
+    _set_state({"lab_optimizer": d["optimizer"], "lab_lr_d": _nearest(LR_OPTIONS, d["lr_d"]),
+                "lab_lr_g": _nearest(LR_OPTIONS, d["lr_g"]), "lab_beta1": float(betas[0]),
+                "lab_beta2": float(betas[1]), "lab_n_critic": int(d["n_critic"]),
+                "lab_clip": _nearest(CLIP_OPTIONS, d["clip"] or 0.0),
+                "lab_gp_lambda": _nearest(GP_OPTIONS, d["gp_lambda"])})
+
+
+def apply_preset(name: str) -> None:
+    """Load a preset's values and start a fresh (paused) run with them."""
+    _stop_run()
+    ss["lab_dataset"] = "ring8"
+    if name == "compare":
+        ss["lab_mode"] = "compare"
+        ss["lab_count"] = len(COMPARE_ALL)
+        for i, slot in enumerate(COMPARE_ALL):
+            ss[f"lab_slot_{i}"] = slot
+    else:
+        ss["lab_mode"] = "single"
+        cfg = _collapse_config() if name == "collapse" else lab_defaults(name, "ring8")
+        _set_state(config_to_state(cfg))
+    ss["lab_preset"] = name
+    ss.pop("lab_run", None)  # rebuilt from the new settings on this rerun
+
+
+def _stop_run() -> None:
+    run = ss.get("lab_run")
+    if run is not None and run.running:
+        run.pause()
+    run_registry.REGISTRY.release(ss["lab_id"])
+
+
+def reset_run() -> None:
+    _stop_run()
+    ss.pop("lab_run", None)
+    ss.pop("lab_notice", None)
+
+
+def _current_run(build: bool = True):
+    """The session's run, rebuilt when the settings changed and nothing was trained yet."""
+    setup = ss.get("lab_setup")
+    run = ss.get("lab_run")
+    if setup is None or isinstance(setup, str):
+        return run
+    if build and (run is None or (ss.get("lab_run_sig") != setup["sig"] and run.step == 0 and run.d_step == 0
+                                  and not run.running)):
+        run = LabSession(setup["configs"], setup["labels"], setup["mixture"], seed=setup["seed"],
+                         max_steps=run_registry.MAX_STEPS)
+        ss["lab_run"], ss["lab_run_sig"] = run, setup["sig"]
+    return run
+
+
+def toggle_run() -> None:
+    run = _current_run()
+    if run is None:
+        return
+    if run.running:
+        run.pause()
+        run_registry.REGISTRY.release(ss["lab_id"])
+        return
+    if not run.can_train:
+        ss["lab_notice"] = ("This run has reached the cap of "
+                            f"{run_registry.MAX_STEPS:,} generator steps per run" if run.at_cap
+                            else "Every configuration of this run diverged") + ": press Reset to start a new one."
+        return
+    if run_registry.REGISTRY.acquire(ss["lab_id"]):
+        ss.pop("lab_notice", None)
+        run.start()
+    else:
+        ss["lab_notice"] = (f"The server is training {run_registry.REGISTRY.max_runs} runs for other visitors right "
+                            "now, its limit. Please try again in a minute — single steps still work meanwhile.")
+
+
+def single_step(which: str) -> None:
+    run = _current_run()
+    if run is None:
+        return
+    if run.running:
+        run.pause()
+        run_registry.REGISTRY.release(ss["lab_id"])
+    {"d": run.step_discriminator, "g": run.step_generator, "both": run.step_both}[which]()
+
+
+# ------------------------------------------------------------------------------ the page
+_init_defaults()
+page_header(
+    "Training lab: watch GANs learn a 2-D distribution",
+    "You will train GANs live on points in the plane — see the generator's samples move, the discriminator's "
+    "opinion of every point as a heatmap and the push on every fake sample — and watch the original GAN "
+    "collapse onto one mode while WGAN-GP covers them all.",
+)
+
+# -------------------------------------------------------------- presets and mode
+preset_cols = st.columns(4)
+for col, (name, (label, icon)) in zip(preset_cols, PRESETS.items()):
+    col.button(label, key=f"lab_preset_{name}", on_click=apply_preset, args=(name,), icon=icon, width="stretch",
+               type="primary" if ss.get("lab_preset") == name else "secondary", wrap=True,
+               help="Loads this preset's settings and a fresh run; then press Start.")
+
+top = st.columns([1.7, 1.3, 0.8, 1.4])
+mode = top[0].radio("Mode", ["single", "compare"], key="lab_mode", bind="query-params", horizontal=True,
+                    format_func={"single": "Single run", "compare": "Side by side"}.get)
+dataset = top[1].selectbox("Data", list(DATASETS) + ["custom"], key="lab_dataset", bind="query-params",
+                           format_func=DATASET_LABELS.get)
+seed = int(top[2].number_input("Seed", 0, 9999, step=1, key="lab_seed", bind="query-params",
+                               help="Seeds the weights, the data stream and the noise of every configuration."))
+
+# --------------------------------------------------------------------- custom data
+points = None
+problems: list[str] = []
+if dataset == "custom":
+    with st.expander("Your own points: click or lasso points on the left, or type them on the right", expanded=True):
+        pick_col, text_col = st.columns([3, 2])
+        t = np.linspace(-2.0, 2.0, 17)
+        xx, yy = np.meshgrid(t, t)
+        candidates = np.stack([xx.ravel(), yy.ravel()], 1)
+        with pick_col:
+            event = st.plotly_chart(viz_lab.picker_figure(candidates, (-2.3, 2.3, -2.3, 2.3)), width="stretch",
+                                    key="lab_pick", on_select="rerun", selection_mode=("points", "box", "lasso"),
+                                    config={"displaylogo": False})
+        chosen = []
+        try:
+            for p in (event.selection.points if event is not None else []):
+                chosen.append((float(p["x"]), float(p["y"])))
+        except (AttributeError, KeyError, TypeError):
+            chosen = []
+        with text_col:
+            text = st.text_area("Points, one “x, y” per line", key="lab_custom_text", bind="query-params", height=200,
+                                help="Each point becomes the centre of a small Gaussian (std 0.05). Shift-click or "
+                                     "lasso on the plot to choose many.")
+        for n, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            parts = line.replace(";", ",").replace(" ", ",").split(",")
+            parts = [p for p in parts if p]
+            try:
+                x, y = (float(v) for v in parts)
+                if not (math.isfinite(x) and math.isfinite(y)):
+                    raise ValueError
+                chosen.append((x, y))
+            except ValueError:
+                problems.append(f"line {n} (“{line.strip()}”) is not two numbers “x, y”")
+        chosen = list(dict.fromkeys(chosen))  # drop duplicates, keep order
+        if chosen:
+            points = np.array(chosen)
+            st.caption(f"{len(chosen)} mode centre(s) chosen.")
+        else:
+            problems.append("choose at least one point: click one on the plot or type “x, y”")
+
+# ------------------------------------------------------------------- configurations
+labels: list[str] = []
+configs: list[ToyConfig] = []
+with st.expander("Settings of the single run" + (" (used by the “Your settings” slot)" if mode == "compare" else ""),
+                 expanded=False):
+    c1, c2, c3, c4 = st.columns(4)
+    with c1:
+        st.selectbox("Loss", list(LOSSES), key="lab_loss", bind="query-params", format_func=LOSS_LABELS.get,
+                     on_change=on_loss_change, help="Changing the loss loads its optimiser settings.")
+        st.selectbox("Optimiser (both networks)", ["adam", "rmsprop", "sgd"], key="lab_optimizer", bind="query-params",
+                     format_func={"adam": "Adam", "rmsprop": "RMSprop", "sgd": "SGD"}.get)
+        st.button("Load the paper's exact values", key="lab_paper", on_click=load_paper_values,
+                  help="The optimiser settings of the loss's paper. The lab's defaults deviate where the paper's "
+                       "values need far more steps than a live demo has (see the source notes below).")
+    with c2:
+        st.select_slider("Learning rate of D", LR_OPTIONS, key="lab_lr_d", bind="query-params", format_func=lambda v: f"{v:g}")
+        st.select_slider("Learning rate of G", LR_OPTIONS, key="lab_lr_g", bind="query-params", format_func=lambda v: f"{v:g}")
+        b1, b2 = st.columns(2)
+        b1.number_input("β₁", 0.0, 0.99, step=0.05, key="lab_beta1", bind="query-params", format="%.2f",
+                        help="Adam's first-moment decay (unused by RMSprop and SGD).")
+        b2.number_input("β₂ / α", 0.0, 0.9999, step=0.001, key="lab_beta2", bind="query-params", format="%.4f",
+                        help="Adam's second-moment decay; RMSprop's smoothing constant α.")
+    with c3:
+        st.slider("Critic steps per generator step", 1, 10, key="lab_n_critic", bind="query-params")
+        st.select_slider("Weight clip c", CLIP_OPTIONS, key="lab_clip", bind="query-params",
+                         format_func=lambda v: "off" if v == 0 else f"{v:g}", help="WGAN's paper: c = 0.01.")
+        st.select_slider("Gradient penalty λ", GP_OPTIONS, key="lab_gp_lambda", bind="query-params",
+                         format_func=lambda v: "off" if v == 0 else f"{v:g}",
+                         help="WGAN-GP's paper: λ = 10 on images; its toy-data code uses 0.1.")
+        st.select_slider("Batch size (points)", BATCH_OPTIONS, key="lab_batch", bind="query-params")
+    with c4:
+        l1, l2 = st.columns(2)
+        l1.select_slider("Latent size", LATENT_OPTIONS, key="lab_latent", bind="query-params")
+        l2.selectbox("Latent distribution", LATENT_DISTS, key="lab_latent_dist", format_func=LATENT_DIST_LABELS.get,
+                     disabled=not HAS_LATENT_DIST,
+                     help=None if HAS_LATENT_DIST else "This build's engine draws z from N(0, I) only.")
+        g1, g2 = st.columns(2)
+        g1.slider("G depth", 0, 4, key="lab_g_depth", bind="query-params", help="Hidden layers of the generator.")
+        g2.select_slider("G width", WIDTH_OPTIONS, key="lab_g_width", bind="query-params")
+        d1, d2 = st.columns(2)
+        d1.slider("D depth", 0, 4, key="lab_d_depth", bind="query-params", help="Hidden layers of the discriminator.")
+        d2.select_slider("D width", WIDTH_OPTIONS, key="lab_d_width", bind="query-params")
+        a1, a2 = st.columns([3, 2])
+        a1.selectbox("Activation", list(ACTIVATIONS), key="lab_activation", bind="query-params")
+        a2.toggle("BiGAN", key="lab_bigan", bind="query-params", help="Add an encoder E(x) → z; D judges (x, z) pairs.")
+    spec = LOSSES[ss["lab_loss"]]
+    st.caption("Sources: " + "; ".join(f"{k}: {v}" for k, v in spec.sources.items())
+               + ". Lab defaults differ where noted in `gan_core/toy_train.py` (e.g. larger learning rates so a "
+                 "run shows its result within seconds).")
+
+try:
+    single_cfg = state_to_config()
+except ValueError as exc:
+    single_cfg = None
+    problems.append(f"the single-run settings are not valid: {exc}")
+
+if mode == "single":
+    if single_cfg is not None:
+        configs, labels = [single_cfg], [LOSS_LABELS[single_cfg.loss]]
+else:
+    count = st.segmented_control("Configurations side by side", [2, 3, 4], key="lab_count", bind="query-params",
+                                 required=True) or 3
+    slot_cols = st.columns(count)
+    for i in range(count):
+        name = slot_cols[i].selectbox(f"Configuration {i + 1}", list(NAMED), key=f"lab_slot_{i}", bind="query-params",
+                                      format_func=lambda n: NAMED[n][0])
+        label, factory = NAMED[name]
+        cfg = single_cfg if factory is None else factory()
+        if cfg is not None:
+            configs.append(cfg)
+            labels.append(label if label not in labels else f"{label} ({i + 1})")
+
+if problems:
+    for p in problems:
+        show_error(p[0].upper() + p[1:] + ".")
+    ss["lab_setup"] = "invalid"
+else:
+    try:
+        mixture = make_dataset(dataset) if dataset != "custom" else custom_mixture(points)
+        sig = (tuple(repr(c.to_dict()) for c in configs), tuple(labels), dataset,
+               None if points is None else points.round(6).tobytes(), seed)
+        ss["lab_setup"] = {"configs": configs, "labels": labels, "mixture": mixture, "seed": seed, "sig": sig}
+    except ValueError as exc:
+        show_error(f"These settings cannot be trained: {exc}.")
+        ss["lab_setup"] = "invalid"
+
+try:
+    run = _current_run()
+except ValueError as exc:
+    show_error(f"These settings cannot be trained: {exc}.")
+    run = None
+setup_now = ss.get("lab_setup")
+if run is not None and isinstance(setup_now, dict) and ss.get("lab_run_sig") != setup_now["sig"]:
+    st.info("The settings changed since this run started. It goes on with its old settings; press **Reset** to "
+            "start over with the new ones.", icon=":material/info:")
+
+# ---------------------------------------------------------------------- run bar
+running = run is not None and run.running
+bar = st.columns([1.1, 1, 1, 1, 1.1, 1.6, 1.1])
+bar[0].button("Pause" if running else "Start", key="lab_play", on_click=toggle_run, type="primary",
+              icon=":material/pause:" if running else ":material/play_arrow:", width="stretch", disabled=run is None)
+bar[1].button("Reset", key="lab_reset", on_click=reset_run, icon=":material/restart_alt:", width="stretch")
+bar[2].button("Step D", key="lab_step_d", on_click=single_step, args=("d",), width="stretch", disabled=run is None,
+              help="Exactly one discriminator / critic step; the generator stays put.")
+bar[3].button("Step G", key="lab_step_g", on_click=single_step, args=("g",), width="stretch", disabled=run is None,
+              help="Exactly one generator step; the discriminator stays put.")
+bar[4].button("Step both", key="lab_step_both", on_click=single_step, args=("both",), width="stretch",
+              disabled=run is None, help="One full iteration: the critic steps, then one generator step.")
+bar[5].select_slider("Speed", list(SPEEDS), key="lab_speed", bind="query-params", label_visibility="collapsed",
+                     help="Generator steps per refresh (about 4 refreshes a second). Slow speeds let you follow "
+                          "single moves; full speed trains as fast as the server allows.")
+with bar[6].popover("Show", icon=":material/layers:", width="stretch"):
+    layers = st.pills("Plane layers", list(viz_lab.LAYERS), selection_mode="multi", key="lab_layers",
+                      bind="query-params", format_func=viz_lab.LAYER_LABELS.get)
+    charts = st.pills("Charts", list(CHARTS), selection_mode="multi", key="lab_charts", bind="query-params",
+                      format_func=CHARTS.get)
+if ss.get("lab_notice"):
+    st.warning(ss["lab_notice"], icon=":material/hourglass_top:")
+
+
+# ------------------------------------------------------------------------ live views
+def _metric_row(run: LabSession) -> pd.DataFrame:
+    rows = []
+    for i, m in enumerate(run.members):
+        step, met = run.latest_metrics(i)
+        rows.append({
+            "configuration": run.labels[i],
+            "generator steps": m.step_count,
+            "metrics at step": step,
+            "modes captured": f"{met['modes_captured']} of {met['n_modes']}",
+            "high-quality samples (%)": round(100 * met["high_quality"], 1),
+            "reverse KL (nats)": format_value(met["reverse_kl"], infinite_reason="no high-quality sample"),
+            "W1 (data units)": format_value(met["w1"]),
+            "status": m.diverged.message() if m.diverged is not None else ("capped" if run.at_cap else "ok"),
+        })
+    return pd.DataFrame(rows)
+
+
+def _explain(run: LabSession) -> None:
+    losses = {c.loss for c in run.configs}
+    st.markdown("#### What you are seeing")
+    st.markdown(
+        "Blue dots are real data, orange dots the generator's samples. The background is the discriminator's "
+        "verdict on every point of the plane: **blue = “looks real”**, orange = “looks fake”. Each short black "
+        "line starts at a generated point and shows which way the generator's loss pushes it (lengths are rescaled "
+        "for display; the caption gives their true size). The grey mesh is where the generator sends an evenly "
+        "spaced grid of latent codes: its folds and stretches are the generator's manifold.")
+    if losses & {"minimax", "non-saturating"}:
+        st.markdown(
+            "**Why the original GAN hops between modes.** The arrows of nearby samples point the same way: the "
+            "generator is one smooth function, so it moves its whole cloud towards whichever blue region is "
+            "closest. Once the samples sit on a mode, the discriminator learns that this mode is where fakes "
+            "live, paints it orange, and the cloud moves on to the next blue region — the dance you see "
+            "in the modes-captured curve. Nothing in the loss rewards covering *all* modes at once: with the "
+            "discriminator near its optimum the game measures Jensen–Shannon divergence, which saturates at "
+            "log 2 when supports barely overlap (lesson “The GAN objective”) and then gives vanishing gradients "
+            "(lesson “Vanishing gradients”).")
+    if "wgan-gp" in losses:
+        st.markdown(
+            "**The critic's near-linear slope (WGAN-GP).** The critic is not a classifier: it is a scoring "
+            "function whose slope the gradient penalty keeps close to 1. Between the fakes and the data it "
+            "becomes an almost straight ramp, so every fake sample gets a push of similar size up the ramp, "
+            "even far from the data — and samples spread to every mode instead of chasing one. Its value "
+            "difference between data and fakes estimates the Wasserstein distance (lesson “Wasserstein distance”).")
+    if "wgan-clip" in losses:
+        st.markdown(
+            "**What weight clipping does to the critic.** Every weight is clamped to [−c, c] after each step. "
+            "Most weights end up pinned at ±c, and a network made of such weights can only draw broad, simple "
+            "slopes: look at the heatmap — a few wide bands rather than the shape of the data. Its gradients "
+            "are small and blurry, so samples reach the modes slowly and stay smeared (low high-quality %). "
+            "The gradient penalty avoids this by constraining the slope itself, only where it matters, "
+            "and leaving the weights free.")
+    for title, path in (("The GAN objective", "pages/gan_objective.py"), ("Wasserstein distance", "pages/wasserstein.py")):
+        try:
+            st.page_link(path, label=f"Lesson: {title}", icon=":material/school:")
+        except StreamlitPageNotFoundError:
+            pass  # the page runs on its own (a single-file test): nothing to link into
+
+
+def _draw_plane(run: LabSession, layers, mode: str) -> None:
+    """Status line, the plane(s) and what the heatmap and arrows mean (redrawn every refresh)."""
+    want_arrows = "arrows" in layers
+    views = run.views(arrows=want_arrows, manifold="manifold" in layers)
+    extent = run.mixture.extent
+    speed = run.throughput()["it_per_train_s"]
+    st.markdown(f"**Step {run.step:,}** generator steps · {run.d_step:,} discriminator steps · "
+                f"{speed:,.0f} iterations per second of training · device **{run.device}** · "
+                + (":green[training]" if run.running else "paused"))
+    dicts = [vars(v) for v in views]
+    if mode == "single" and len(views) == 1:
+        fig = viz_lab.plane_figure(dicts[0], run.real_points, extent, layers, height=600)
+    else:
+        fig = viz_lab.planes_figure(dicts, [v.label for v in views], run.real_points, extent, layers)
+    st.plotly_chart(fig, width="stretch", key="lab_plane", config={"displaylogo": False})
+    notes = []
+    for v in views:
+        kind = {"probability": "D's probability that a point is real (0 to 1)",
+                "critic": "the critic's score f(x) (unitless; only differences matter)",
+                "least-squares": "D's least-squares output (target 1 = real, 0 = fake)"}[v.kind]
+        grad = ""
+        if want_arrows and v.arrow_vectors is not None:
+            norms = np.linalg.norm(v.arrow_vectors, axis=1)
+            finite = norms[np.isfinite(norms)]
+            if finite.size:
+                grad = f"; median push |∇ℓ| = {format_value(float(np.median(finite)), 'loss per data unit')}"
+        notes.append(f"{v.label}: heatmap = {kind}{grad}")
+        if v.diverged:
+            show_error(f"{v.label}: {v.diverged}")
+    st.caption(" · ".join(notes) + f". At most {run.max_steps:,} generator steps per run.")
+
+
+def _draw_charts(run: LabSession, charts) -> None:
+    """Metric table, loss and metric curves, BiGAN latents (redrawn about once a second)."""
+    st.dataframe(_metric_row(run), hide_index=True, width="stretch")
+    st.caption(f"Metrics on {run.configs[0].eval_samples:,} generated samples (VEEGAN / PacGAN protocol: a sample is "
+               f"high quality within 3 std = {3 * run.mixture.std:g} data units of a mode centre). W1 of two real "
+               f"samples with the same estimator: {run.w1_floor:.3f} data units — the floor a perfect generator reaches.")
+    n = len(run.members)
+    both = "losses" in charts and "metrics" in charts
+    cols = st.columns([2, 3]) if both else [st.container(), st.container()]
+    if "losses" in charts:
+        with cols[0]:
+            st.plotly_chart(viz_lab.loss_figure([run.loss_history(i) for i in range(n)], run.labels),
+                            width="stretch", key="lab_losses", config={"displaylogo": False})
+    if "metrics" in charts:
+        with cols[1]:
+            st.plotly_chart(viz_lab.metrics_figure([run.metric_history(i) for i in range(n)], run.labels,
+                                                   run.mixture.n_modes),
+                            width="stretch", key="lab_metrics", config={"displaylogo": False})
+    if "latents" in charts and any(c.bigan for c in run.configs):
+        views = run.views(arrows=False, manifold=False)
+        bigan = [(v.label, v.encoded) for v in views if v.encoded is not None]
+        prior = np.random.default_rng(0).standard_normal((LIVE_POINTS, 2))
+        st.plotly_chart(viz_lab.latent_figure([e for _, e in bigan], [f"{t}: E(x)" for t, _ in bigan],
+                                              run.real_modes, prior),
+                        width="stretch", key="lab_latents", config={"displaylogo": False})
+        st.caption("A BiGAN's encoder should invert the generator: real points of one mode should land "
+                   "together, and all codes together should look like the prior (grey).")
+
+
+@st.fragment(run_every=REFRESH_S if running else None)
+def live_plane():
+    """Trains one chunk (when running), then draws the plane."""
+    run = ss.get("lab_run")
+    if run is None:
+        st.info("Fix the settings above to start a run.", icon=":material/info:")
+        return
+    stopped = False
+    if run.running:
+        if not run_registry.REGISTRY.heartbeat(ss["lab_id"]):
+            run.pause()
+            ss["lab_notice"] = "The server is full: this run was paused. Press Start to try again."
+            stopped = True
+        else:
+            run.advance(TRAIN_BUDGET_S, SPEEDS.get(ss.get("lab_speed"), None))
+            if not run.running:  # reached the cap or every member diverged
+                run_registry.REGISTRY.release(ss["lab_id"])
+                if run.at_cap:
+                    ss["lab_notice"] = (f"This run reached the cap of {run.max_steps:,} generator steps per run "
+                                        "(so that every visitor gets a share of the server). Press Reset for a new one.")
+                stopped = True
+    ss["lab_step"] = run.step
+    ss["lab_d_step"] = run.d_step
+    _draw_plane(run, ss.get("lab_layers") or [], ss.get("lab_mode", "single"))
+    if stopped:
+        st.rerun()  # a full rerun turns the timers off and updates the buttons
+
+
+@st.fragment(run_every=CHART_REFRESH_S if running else None)
+def live_charts():
+    run = ss.get("lab_run")
+    if run is not None:
+        _draw_charts(run, ss.get("lab_charts") or [])
+
+
+if mode == "single":
+    plane_col, explain_col = st.columns([3, 2])
+    with plane_col:
+        live_plane()
+    with explain_col:
+        if run is not None:
+            _explain(run)
+    live_charts()
+else:
+    live_plane()
+    live_charts()
+    if run is not None:
+        _explain(run)
+
+# ---------------------------------------------------------------------------- timeline
+st.header("Timeline: replay the run")
+
+
+@st.fragment
+def timeline():
+    run = ss.get("lab_run")
+    if run is None or len(run.frames) < 2:
+        st.caption("Train for a moment, then scrub through the run here: frames are kept while it trains.")
+        return
+    frames = run.frames
+    idx = st.slider("Frame", 0, len(frames) - 1, len(frames) - 1, key="lab_frame",
+                    help=f"{len(frames)} frames kept, spread over the whole run.")
+    frame = frames[min(idx, len(frames) - 1)]
+    views = []
+    for i in range(len(run.members)):
+        n = frame.heat[i].shape[0]
+        x0, x1, y0, y1 = run.mixture.extent
+        views.append({"kind": output_kind(run.configs[i].loss), "heat": frame.heat[i],
+                      "grid_x": np.linspace(x0, x1, n), "grid_y": np.linspace(y0, y1, n), "fakes": frame.fakes[i],
+                      "arrow_points": None, "manifold": None})
+    titles = []
+    for i, label in enumerate(run.labels):
+        met = frame.metrics[i]
+        extra = f" — {met['modes_captured']}/{met['n_modes']} modes" if met else ""
+        titles.append(f"{label}{extra}")
+    st.markdown(f"**{viz_lab.timeline_steps_label(frame.steps)}** of {run.step:,}")
+    layers_tl = ("heatmap", "real", "fake")
+    if len(views) == 1:
+        fig = viz_lab.plane_figure(views[0], run.real_points, run.mixture.extent, layers_tl, title=titles[0], height=480,
+                                   uirevision="timeline")
+    else:
+        fig = viz_lab.planes_figure(views, titles, run.real_points, run.mixture.extent, layers_tl,
+                                    uirevision="timeline")
+    st.plotly_chart(fig, width="stretch", key="lab_timeline_fig", config={"displaylogo": False})
+    st.caption("Frame metrics are the latest snapshot taken before that frame (metrics are measured about every "
+               "second of training).")
+
+
+timeline()
+
+next_lesson(__file__, [
+    "The original GAN in the Unrolled-GAN setup puts its samples on one or two of the eight modes and hops between "
+    "them; WGAN-GP covers all eight within a few hundred steps.",
+    "A discriminator's probability map is sharp and saturates; a WGAN-GP critic is a smooth ramp whose push on the "
+    "fakes never vanishes.",
+    "Weight clipping leaves a blurry critic and smeared samples; the gradient penalty does not.",
+])

@@ -1,0 +1,66 @@
+"""The training lab in a real browser: Start trains and redraws, Pause freezes the counter."""
+import re
+import time
+
+from conftest import SCREENSHOTS
+
+STEP = re.compile(r"Step ([\d,]+)")
+# Sum of the first generated points' x coordinates, read from Plotly's own copy of the data:
+# it changes whenever the generator moves and the plane is redrawn.
+FAKES_FINGERPRINT = """() => {
+  const gd = [...document.querySelectorAll('.js-plotly-plot')].find(
+      g => (g._fullData || []).some(t => t.name === 'generated samples'));
+  if (!gd) return null;
+  const x = gd._fullData.find(t => t.name === 'generated samples').x;
+  let s = 0; for (let i = 0; i < Math.min(50, x.length); i++) s += Number(x[i]);
+  return s;
+}"""
+
+
+def read_step(page):
+    text = page.locator("[data-testid=stMarkdownContainer]").filter(has_text="generator steps").first.inner_text()
+    return int(STEP.search(text).group(1).replace(",", ""))
+
+
+def wait_until(predicate, timeout):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    return predicate()
+
+
+def test_start_trains_and_redraws_and_pause_freezes_the_counter(page, server_url):
+    page.goto(f"{server_url}/gan-lab")
+    page.wait_for_selector(".js-plotly-plot .main-svg")
+    page.get_by_role("button", name="Mode collapse (original GAN)").wait_for()
+    time.sleep(1.0)  # let the session connect, so that the click is not lost
+    page.get_by_role("button", name="WGAN-GP").click()
+    # The WGAN-GP explanation appears once the preset is loaded.
+    assert wait_until(lambda: page.get_by_text("near-linear slope").count() > 0, 60), "the preset did not load"
+    assert wait_until(lambda: read_step(page) == 0 and page.evaluate(FAKES_FINGERPRINT) is not None, 60)
+    before = page.evaluate(FAKES_FINGERPRINT)
+
+    started = time.time()
+    page.get_by_role("button", name="Start").click()
+    assert wait_until(lambda: read_step(page) > 0, 60), "the step counter did not move after Start"
+    assert wait_until(lambda: page.evaluate(FAKES_FINGERPRINT) != before, 60), "the plane was not redrawn"
+    moved_after = time.time() - started
+    assert wait_until(lambda: read_step(page) >= 5, 60)  # it keeps going
+
+    page.get_by_role("button", name="Pause").click()
+    page.get_by_role("button", name="Start").wait_for()
+    time.sleep(1.0)
+    paused = read_step(page)
+    time.sleep(3.0)
+    assert read_step(page) == paused
+    assert page.locator("[data-testid=stException]").count() == 0
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for width, height in ((1920, 1080), (1280, 800)):
+        page.set_viewport_size({"width": width, "height": height})
+        time.sleep(0.5)
+        page.screenshot(path=str(SCREENSHOTS / f"gan-lab-trained-{width}x{height}.png"))
+    print(f"counter and plane moved {moved_after:.1f} s after Start")

@@ -1,0 +1,240 @@
+"""The training lab: its state machine (plain Python), its figures, and the page under AppTest."""
+import math
+
+import numpy as np
+import pytest
+
+from gan_core import run_registry, viz_lab
+from gan_core.lab_session import LabSession, output_kind, to_display
+from gan_core.toy_train import lab_defaults, preset
+
+from apptest_helpers import assert_clean, open_page
+
+PAGE = "pages/gan_lab.py"
+
+
+def tiny(loss="non-saturating", **kw):
+    """A configuration small enough for a test: 1 x 8 networks, batch 32, 200 evaluation samples."""
+    base = dict(g_depth=1, g_width=8, d_depth=1, d_width=8, batch_size=32, eval_samples=200)
+    base.update(kw)
+    return lab_defaults(loss, **base)
+
+
+# ------------------------------------------------------------------ the state machine
+def test_advance_trains_while_running_and_stops_at_the_step_cap():
+    s = LabSession([tiny()], ["ns"], "ring8", seed=0, device="cpu", max_steps=7)
+    s.start()
+    assert s.running
+    s.advance(budget_s=5.0, max_iters=4)
+    assert s.step == 4 and s.running
+    s.advance(budget_s=5.0)
+    assert s.step == 7  # the cap, not one more
+    assert not s.running and s.at_cap
+    assert s.advance(5.0) == 0 and s.step == 7
+    s.start()
+    assert not s.running  # a capped run cannot be restarted
+
+
+def test_single_steps_move_only_their_network():
+    s = LabSession([tiny("wgan-gp")], ["gp"], "ring8", seed=0, device="cpu")
+    s.step_discriminator()
+    assert (s.d_step, s.step) == (1, 0)
+    s.step_generator()
+    assert (s.d_step, s.step) == (1, 1)
+    s.step_both()  # n_critic = 5 critic steps, then one generator step
+    assert (s.d_step, s.step) == (6, 2)
+
+
+def test_lockstep_members_advance_together():
+    s = LabSession([tiny("non-saturating"), tiny("wgan-gp")], ["ns", "gp"], "ring8", seed=0, device="cpu")
+    s.start()
+    s.advance(5.0, max_iters=3)
+    assert [m.step_count for m in s.members] == [3, 3]
+    assert [m.d_step_count for m in s.members] == [3, 15]
+
+
+def test_metric_table_values_match_an_independent_count_of_modes():
+    s = LabSession([tiny()], ["ns"], "ring8", seed=0, device="cpu")
+    s.start()
+    s.advance(5.0, max_iters=20)
+    s.pause()  # takes a metric snapshot at the current step
+    step, met = s.latest_metrics(0)
+    assert step == s.step == 20
+    pts = s.members[0].snapshots[-1].samples.astype(np.float64)
+    centres, std = s.mixture.centres, s.mixture.std
+    # Independent count: distance to every centre, nearest one, 3-std radius.
+    d = np.sqrt(((pts[:, None, :] - centres[None]) ** 2).sum(-1))
+    near, dist = d.argmin(1), d.min(1)
+    hq = dist <= 3 * std
+    assert met["modes_captured"] == len(set(near[hq].tolist()))
+    assert met["high_quality"] == pytest.approx(hq.mean())
+    hist = np.bincount(near[hq], minlength=len(centres)).astype(float)
+    if hist.sum() > 0:
+        p = hist / hist.sum()
+        rkl = sum(pk * math.log(pk * len(centres)) for pk in p if pk > 0)
+        assert met["reverse_kl"] == pytest.approx(rkl)
+
+
+def test_timeline_keeps_at_most_max_frames_spread_over_the_run():
+    s = LabSession([tiny()], ["ns"], "ring8", seed=0, device="cpu", max_frames=6)
+    s.start()
+    for _ in range(15):
+        s.advance(5.0, max_iters=1)
+    steps = [f.step for f in s.frames]
+    assert len(steps) <= 6
+    assert steps[0] == 0 and steps[-1] == 15
+    assert steps == sorted(steps)
+
+
+def test_views_carry_every_layer_with_the_right_shapes():
+    s = LabSession([tiny(latent_dim=2, bigan=True)], ["bigan"], "ring8", seed=0, device="cpu")
+    (v,) = s.views()
+    assert v.fakes.shape == (1000, 2)
+    assert v.heat.shape == (60, 60) and v.grid_x.shape == (60,)
+    # 256 arrows, or fewer when the configuration keeps fewer evaluation latents (200 here).
+    assert v.arrow_points.shape == (200, 2) and v.arrow_vectors.shape == (200, 2)
+    assert v.manifold.shape == (21 * 21, 2)
+    assert v.encoded.shape == (1000, 2)
+    assert np.all((v.heat >= 0) & (v.heat <= 1))  # a logit discriminator is shown as a probability
+
+
+def test_discriminator_heatmap_is_the_sigmoid_of_its_logit_even_for_huge_logits():
+    raw = np.array([-800.0, -3.0, 0.0, 2.0, 800.0])
+    shown = to_display("minimax", raw)
+    with np.errstate(over="ignore"):
+        expected = 1 / (1 + np.exp(-raw))
+    assert np.allclose(shown, expected) and np.all(np.isfinite(shown))
+    assert np.array_equal(to_display("wgan-gp", raw), raw)  # a critic's score is shown as it is
+    assert output_kind("wgan-clip") == "critic" and output_kind("lsgan") == "least-squares"
+
+
+def test_a_bad_lab_setup_is_a_clear_error():
+    with pytest.raises(ValueError, match="1 to 4"):
+        LabSession([tiny()] * 5, None, "ring8")
+    with pytest.raises(ValueError, match="custom"):
+        LabSession([tiny()], None, "custom")
+
+
+# ------------------------------------------------------------------------ figures
+def test_the_95th_percentile_arrow_spans_the_chosen_fraction_of_the_plot():
+    vec = np.zeros((100, 2))
+    vec[:, 0] = np.arange(1, 101)  # lengths 1..100
+    k = viz_lab.arrow_scale(vec, (-2.0, 2.0, -2.0, 2.0), fraction=0.1)
+    assert np.percentile(np.linalg.norm(vec, axis=1), 95) * k == pytest.approx(0.4)
+    assert viz_lab.arrow_scale(np.zeros((5, 2)), (0, 1, 0, 1)) == 0.0
+
+
+def test_critic_colours_are_centred_on_the_mean_score():
+    lo, hi = viz_lab.heat_range("critic", np.array([1.0, 2.0, 6.0]))
+    assert (lo + hi) / 2 == pytest.approx(3.0) and hi == pytest.approx(6.0)
+    assert viz_lab.heat_range("probability", np.array([0.2, 0.3])) == (0.0, 1.0)
+
+
+def test_plane_figure_draws_each_chosen_layer():
+    s = LabSession([tiny(latent_dim=2)], ["ns"], "ring8", seed=0, device="cpu")
+    view = vars(s.views()[0])
+    full = viz_lab.plane_figure(view, s.real_points, s.mixture.extent)
+    names = [t.name for t in full.data]
+    assert "real samples" in names and "generated samples" in names and "G's image of a latent grid" in names
+    assert full.data[0].type == "heatmap"
+    only_fake = viz_lab.plane_figure(view, s.real_points, s.mixture.extent, layers=("fake",))
+    assert [t.name for t in only_fake.data] == ["generated samples"]
+    grid = viz_lab.planes_figure([view] * 4, list("abcd"), s.real_points, s.mixture.extent)
+    assert grid.layout.xaxis4.matches == "x"  # shared axes: zoom one, zoom all
+
+
+# ------------------------------------------------------------------------ the page
+@pytest.fixture(scope="module")
+def lab():
+    at = open_page(PAGE, timeout=180)
+    assert_clean(at)
+    return at
+
+
+def test_page_opens_on_the_mode_collapse_preset(lab):
+    cfg = preset("collapse")[0]
+    assert lab.session_state["lab_loss"] == "minimax"
+    assert lab.session_state["lab_latent"] == cfg.latent_dim == 256
+    assert lab.session_state["lab_lr_d"] == cfg.lr_d
+    assert lab.session_state["lab_step"] == 0
+
+
+def test_start_advances_the_step_counter_across_reruns_and_pause_stops_it(lab):
+    lab.button(key="lab_play").click().run()
+    first = lab.session_state["lab_step"]
+    lab.run()
+    second = lab.session_state["lab_step"]
+    lab.run()
+    third = lab.session_state["lab_step"]
+    assert 0 < first < second < third
+    assert f"Step {third:,}" in " ".join(m.value for m in lab.markdown)
+    lab.button(key="lab_play").click().run()
+    paused = lab.session_state["lab_step"]
+    lab.run()
+    lab.run()
+    assert lab.session_state["lab_step"] == paused
+    assert_clean(lab)
+
+
+def test_each_single_step_button_advances_only_its_network(lab):
+    g0, d0 = lab.session_state["lab_step"], lab.session_state["lab_d_step"]
+    lab.button(key="lab_step_d").click().run()
+    assert (lab.session_state["lab_step"], lab.session_state["lab_d_step"]) == (g0, d0 + 1)
+    lab.button(key="lab_step_g").click().run()
+    assert (lab.session_state["lab_step"], lab.session_state["lab_d_step"]) == (g0 + 1, d0 + 1)
+    lab.button(key="lab_step_both").click().run()  # minimax: one critic step per generator step
+    assert (lab.session_state["lab_step"], lab.session_state["lab_d_step"]) == (g0 + 2, d0 + 2)
+    assert_clean(lab)
+
+
+@pytest.mark.parametrize("name, loss", [("wgan-gp", "wgan-gp"), ("wgan-clip", "wgan-clip")])
+def test_presets_load_their_values(lab, name, loss):
+    lab.button(key=f"lab_preset_{name}").click().run()
+    cfg = lab_defaults(loss, "ring8")
+    ss = lab.session_state
+    assert ss["lab_loss"] == loss and ss["lab_optimizer"] == cfg.optimizer
+    assert (ss["lab_lr_d"], ss["lab_lr_g"], ss["lab_n_critic"]) == (cfg.lr_d, cfg.lr_g, cfg.n_critic)
+    assert ss["lab_clip"] == (cfg.clip or 0.0) and ss["lab_gp_lambda"] == cfg.gp_lambda
+    run = ss["lab_run"]
+    assert run.step == 0 and run.configs[0].loss == loss  # a fresh run with those settings
+    assert_clean(lab)
+
+
+def test_compare_all_trains_every_configuration_in_lockstep(lab):
+    lab.button(key="lab_preset_compare").click().run()
+    run = lab.session_state["lab_run"]
+    assert [c.loss for c in run.configs] == ["minimax", "wgan-clip", "wgan-gp"]
+    lab.button(key="lab_play").click().run()
+    lab.run()
+    steps = [m.step_count for m in lab.session_state["lab_run"].members]
+    assert steps[0] > 0 and len(set(steps)) == 1
+    table = lab.dataframe[0].value
+    assert list(table["configuration"]) == run.labels
+    lab.button(key="lab_play").click().run()
+    assert_clean(lab)
+
+
+def test_a_full_server_says_so_politely_and_does_not_train(lab):
+    lab.button(key="lab_preset_wgan-gp").click().run()
+    saved = run_registry.REGISTRY
+    run_registry.REGISTRY = run_registry.RunRegistry(max_runs=1)
+    try:
+        run_registry.REGISTRY.acquire("somebody-else")
+        lab.button(key="lab_play").click().run()
+        assert not lab.session_state["lab_run"].running
+        assert any("try again" in w.value for w in lab.warning)
+    finally:
+        run_registry.REGISTRY = saved
+    assert_clean(lab)
+
+
+def test_custom_points_become_the_data_and_bad_lines_get_a_message(lab):
+    lab.selectbox(key="lab_dataset").set_value("custom").run()
+    assert any("at least one point" in e.value for e in lab.error)
+    lab.text_area(key="lab_custom_text").input("0, 0\n1.5, 1\noops").run()
+    assert any("line 3" in e.value.lower() for e in lab.error)
+    lab.text_area(key="lab_custom_text").input("0, 0\n1.5, 1").run()
+    assert not lab.error
+    run = lab.session_state["lab_run"]
+    assert np.allclose(run.mixture.centres, [[0, 0], [1.5, 1]])
+    assert_clean(lab)
