@@ -1,0 +1,301 @@
+"""Lesson: CycleGAN -- unpaired translation, and why the cycle term keeps the content."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from pages.common import next_lesson, page_header, show_error
+
+MODELS = {
+    "cyclegan-digits": "handwritten ↔ printed digits",
+    "cyclegan-emoji": "Noto emoji ↔ Twemoji",
+}
+NO_CYCLE = {"cyclegan-digits": "cyclegan-digits-nocycle"}
+DOMAIN_LABELS = {"handwritten": "handwritten", "printed": "printed", "noto": "Google Noto", "twemoji": "Twemoji"}
+SHOW_SCALE = 4  # 32 px shown at 128 px
+
+page_header(
+    "CycleGAN: translation without pairs",
+    "You will push your own digit or emoji through two generators and back, see how far the round "
+    "trip lands from where it started (the cycle loss), and compare with a model trained without that term.",
+)
+
+
+def _folder_signature(root: str, name: str) -> tuple:
+    """File names, sizes and times: a retrained model is reloaded instead of served stale."""
+    folder = Path(root) / name
+    if not folder.is_dir():
+        return ()
+    return tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.iterdir()))
+
+
+@st.cache_resource(show_spinner="Loading the generators...")
+def _load(name: str, root: str, signature: tuple):
+    from gan_core import pretrained
+
+    return pretrained.load(name, root=Path(root))
+
+
+def _picture(image_chw: np.ndarray, scale: int = SHOW_SCALE):
+    """uint8 (C, H, W) -> PIL image enlarged with nearest neighbour (pixels stay visible)."""
+    from PIL import Image
+
+    array = image_chw.transpose(1, 2, 0)
+    array = array[..., 0] if array.shape[2] == 1 else array
+    picture = Image.fromarray(np.ascontiguousarray(array))
+    return picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
+
+
+def _strip(images_nchw: np.ndarray, columns: int = 16, pad: int = 2, scale: int = 3):
+    """The gallery as a grid (``columns`` per row) of uint8 images with grey gaps."""
+    n, c, h, w = images_nchw.shape
+    rows = -(-n // columns)
+    canvas = np.full((c, rows * (h + pad) + pad, columns * (w + pad) + pad), 128, np.uint8)
+    for k in range(n):
+        r, col = divmod(k, columns)
+        canvas[:, pad + r * (h + pad):pad + r * (h + pad) + h, pad + col * (w + pad):pad + col * (w + pad) + w] = images_nchw[k]
+    return _picture(canvas, scale)
+
+
+def _to_uint8(images) -> np.ndarray:
+    return ((images.detach().clamp(-1, 1) + 1) * 127.5).round().byte().numpy()
+
+
+def _drawing_canvas():
+    """The drawing widget if streamlit-drawable-canvas is installed and usable, else None."""
+    try:
+        from streamlit_drawable_canvas import st_canvas
+    except Exception:  # not installed, or its component could not register
+        return None
+    return st_canvas
+
+
+from gan_core import pretrained  # noqa: E402  (no torch yet)
+
+root = str(pretrained.PRETRAINED_DIR)
+available = [name for name in MODELS if (Path(root) / name / "card.json").is_file()]
+if not available:
+    show_error("No CycleGAN model is installed in pretrained/. Train one with "
+               "`python -m gan_core.train_cyclegan --task digits`.")
+    st.stop()
+
+left, right = st.columns(2)
+name = left.selectbox("Model", available, format_func=lambda k: f"{k} ({MODELS[k]})", key="cg_model",
+                      bind="query-params")
+card = pretrained.read_card(name, Path(root))
+domain_a, domain_b = (DOMAIN_LABELS.get(d, d) for d in card["domains"])
+direction = right.radio(
+    "Direction", ["a2b", "b2a"], horizontal=True, key="cg_direction", bind="query-params",
+    format_func=lambda d: f"{domain_a} → {domain_b}" if d == "a2b" else f"{domain_b} → {domain_a}",
+)
+source_domain, target_domain = (domain_a, domain_b) if direction == "a2b" else (domain_b, domain_a)
+is_digits = card["architecture"]["channels"] == 1
+
+import torch  # noqa: E402  (torch loads after the first widgets are on screen)
+
+try:
+    model = _load(name, root, _folder_signature(root, name))
+except pretrained.PretrainedError as exc:
+    show_error(f"The model could not be loaded: {exc}")
+    st.stop()
+
+sources = ["Gallery", "Upload"] + (["Draw"] if is_digits else [])
+source = st.radio("Input", sources, horizontal=True, key="cg_source", bind="query-params",
+                  help="Gallery: held-out images the model never trained on. Upload: any image file. "
+                       "Draw: sketch a digit with the mouse.")
+
+gallery = model.gallery()
+key = "a" if direction == "a2b" else "b"
+x = None  # the input, (1, C, 32, 32) in [-1, 1]
+label = None  # the digit label, when known
+true_counterpart = None  # emoji: the same code point drawn in the other set
+caption = ""
+if source == "Gallery":
+    if not gallery:
+        show_error("This model ships no gallery; upload an image instead.")
+    else:
+        images = gallery[key]
+        st.image(_strip(images.numpy()), caption=f"Gallery of {len(images)} held-out {source_domain} images "
+                                                 "(numbered 1, 2, ... left to right, row by row; 32 × 32 pixels shown 3×).")
+        index = st.slider("Gallery image", 1, len(images), 1, key="cg_example", bind="query-params") - 1
+        x = images[index:index + 1].float() / 127.5 - 1
+        if f"{key}_labels" in gallery:
+            label = int(gallery[f"{key}_labels"][index])
+            caption = f"gallery image {index + 1}: the digit {label}"
+        else:
+            names = model.gallery_names()
+            caption = f"gallery image {index + 1}: {names[index] if index < len(names) else ''}"
+            other = "b" if key == "a" else "a"
+            true_counterpart = gallery[other][index:index + 1].float() / 127.5 - 1
+elif source == "Upload":
+    from gan_core.uploads import UploadError, decode_upload
+
+    upload = st.file_uploader(
+        "Upload an image (any format Pillow reads; it is converted to 32 × 32" +
+        (", white digit on black)" if is_digits else ", transparency on white)"),
+        type=None, key="cg_upload")
+    if upload is not None:
+        try:
+            result = decode_upload(upload.getvalue(), "digit" if is_digits else "colour")
+        except UploadError as exc:
+            show_error(str(exc))
+        else:
+            x = result.tensor
+            caption = f"your upload ({result.original_size[0]} × {result.original_size[1]} px, {result.original_mode})"
+            for note in result.notes:
+                st.caption(note)
+else:  # Draw
+    st_canvas = _drawing_canvas()
+    if st_canvas is None:
+        st.info("Drawing needs the package streamlit-drawable-canvas, which is not installed here. "
+                "Upload a photo of a digit on paper instead.")
+    else:
+        from gan_core.uploads import UploadError, decode_upload
+
+        st.caption("Draw one digit, large, with the mouse or a finger (white on black, like MNIST).")
+        drawing = st_canvas(stroke_width=16, stroke_color="#FFFFFF", background_color="#000000",
+                            height=224, width=224, drawing_mode="freedraw", return_image_data=True,
+                            key="cg_canvas")
+        data = getattr(drawing, "image_bytes", None) if drawing is not None else None
+        if data:
+            try:
+                result = decode_upload(data, "digit")
+                x = result.tensor
+                caption = "your drawing, framed like MNIST (20 px box, centred)"
+            except UploadError as exc:
+                st.info(str(exc))
+
+if x is None:
+    st.info("Pick, upload or draw an input to see its round trip.")
+else:
+    out = model.round_trip(x, direction)
+    cycle_l1 = float(out["cycle_l1"][0])
+    identity_l1 = float(out["identity_l1"][0])
+    G_name, F_name = ("G", "F")
+    columns = st.columns(4)
+    shown = [
+        ("input", f"① x — {source_domain} ({caption})"),
+        ("translated", f"② G(x) — translated to {target_domain}"),
+        ("reconstructed", f"③ F(G(x)) — translated back to {source_domain}"),
+        ("identity", f"④ F(x) — the {source_domain} image fed to the generator *into* {source_domain}"),
+    ]
+    probabilities = {k: model.classify(out[k]) for k, _ in shown} if is_digits else {}
+    for column, (part, text) in zip(columns, shown):
+        column.image(_picture(_to_uint8(out[part])[0]), caption=text)
+        if probabilities.get(part) is not None:
+            p = probabilities[part][0]
+            column.caption(f"classifier reads: {int(p.argmax())} ({float(p.max()):.0%} sure)")
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Cycle L1 ‖F(G(x)) − x‖₁ / pixels", f"{cycle_l1:.3f}",
+              help="Mean absolute difference per pixel between ③ and ①, pixels in [-1, 1] (so 0 to 2); "
+                   f"{cycle_l1 * 127.5:.1f} grey levels out of 255.")
+    m2.metric("Identity L1 ‖F(x) − x‖₁ / pixels", f"{identity_l1:.3f}",
+              help="Mean absolute difference per pixel between ④ and ①, pixels in [-1, 1].")
+    if true_counterpart is not None:
+        translated_l1 = float((out["translated"] - true_counterpart).abs().mean())
+        nothing_l1 = float((x - true_counterpart).abs().mean())
+        m3.metric(f"L1 to the true {target_domain} image / pixels", f"{translated_l1:.3f}",
+                  delta=f"{translated_l1 - nothing_l1:+.3f} vs doing nothing ({nothing_l1:.3f})", delta_color="inverse",
+                  help="Both sets draw the same emoji, so the held-out gallery has the true answer. "
+                       "Doing nothing = comparing the untranslated input with it.")
+        st.image(_picture(_to_uint8(true_counterpart)[0]), caption=f"The true {target_domain} drawing of this emoji")
+    elif label is not None and probabilities:
+        kept = int(probabilities["translated"][0].argmax()) == label
+        m3.metric("Digit kept by G(x)?", "yes" if kept else "no",
+                  help=f"The shipped classifier reads ② as {int(probabilities['translated'][0].argmax())}; "
+                       f"the input is a {label}.")
+
+    st.subheader("The objective, term by term")
+    lam = card.get("objective", {}).get("lambda_cycle", 10.0)
+    lam_id = card.get("objective", {}).get("lambda_identity", 5.0)
+    d_layers = int(card["architecture"].get("d_layers", 2))
+    patch_px = {1: 16, 2: 34, 3: 70}.get(d_layers, 34)  # receptive field of the reference PatchGAN
+    patch_grid = model.size // 2**d_layers - 2  # stride-2 layers, then two 4x4 stride-1 convs
+    st.markdown(f"With $G$ the generator {source_domain} → {target_domain} and $F$ the one back "
+                "(the source text's $G_{xy}$ and $G_{yx}$), the generators minimise this objective while each "
+                "discriminator, $D_X$ and $D_Y$, plays against its generator inside $\\mathcal{L}_{GAN}$:")
+    st.latex(r"\begin{aligned}\mathcal{L} ={}& \underbrace{\mathcal{L}_{GAN}(G, D_Y)}_{\text{②}} + \mathcal{L}_{GAN}(F, D_X)\\"
+             r"&+ \lambda_{cyc}\big(\underbrace{\mathbb{E}_x\|F(G(x)) - x\|_1}_{\text{③ vs ①}}"
+             r" + \mathbb{E}_y\|G(F(y)) - y\|_1\big)\\"
+             r"&+ \lambda_{id}\big(\mathbb{E}_y\|G(y) - y\|_1 + \underbrace{\mathbb{E}_x\|F(x) - x\|_1}_{\text{④ vs ①}}\big)"
+             r"\end{aligned}")
+    st.markdown(f"with $\\lambda_{{cyc}} = {lam:g}$ and $\\lambda_{{id}} = {lam_id:g}$. Each $\\mathcal{{L}}_{{GAN}}$ is the "
+                "least-squares GAN loss (LSGAN): the discriminator pushes its score towards 1 on real images and "
+                "0 on generated ones, the generator pushes the score of its images towards 1:")
+    st.latex(r"\min_{D_Y}\; \mathbb{E}_y\big[(D_Y(y) - 1)^2\big] + \mathbb{E}_x\big[D_Y(G(x))^2\big],"
+             r"\qquad \min_G\; \mathbb{E}_x\big[(D_Y(G(x)) - 1)^2\big]")
+    st.markdown(
+        f"- **Adversarial term → picture ②.** $D_Y$ has seen thousands of real {target_domain} images and gives ② "
+        f"a {patch_grid} × {patch_grid} grid of real-or-fake scores, one per overlapping patch of {patch_px} × {patch_px} "
+        f"pixels (a PatchGAN); $G$ is pushed until ② looks {target_domain}. "
+        "Alone it only asks for *some* plausible image: nothing says it must be *this* input's content. "
+        "(The discriminators are needed only for training and are not shipped.)\n"
+        f"- **Cycle term → ③ against ①.** Translating there and back must return the input. For this image "
+        f"‖F(G(x)) − x‖₁ = {cycle_l1:.3f} per pixel, which would add λ_cyc × {cycle_l1:.3f} = "
+        f"{lam * cycle_l1:.2f} to the loss (λ_cyc = {lam:g}). To make ③ match ①, ② must keep enough "
+        "of the input to rebuild it — that is what keeps the content.\n"
+        f"- **Identity term → ④ against ①.** An image that already belongs to a generator's output domain "
+        f"should pass through unchanged: ‖F(x) − x‖₁ = {identity_l1:.3f}, weight λ_id = {lam_id:g} "
+        "(half of λ_cyc, the reference setting). It keeps colours and tones from drifting; the source "
+        "text's objective leaves it out, the CycleGAN paper adds it for paintings ↔ photos."
+    )
+
+    if name in NO_CYCLE and (Path(root) / NO_CYCLE[name] / "card.json").is_file():
+        if st.toggle("Compare with a model trained without the cycle term (λ_cyc = 0)", key="cg_nocycle",
+                     bind="query-params"):
+            try:
+                plain = _load(NO_CYCLE[name], root, _folder_signature(root, NO_CYCLE[name]))
+            except pretrained.PretrainedError as exc:
+                show_error(f"The comparison model could not be loaded: {exc}")
+            else:
+                plain_out = plain.round_trip(x, direction)
+                cols = st.columns(4)
+                cols[0].image(_picture(_to_uint8(x)[0]), caption="① x (same input)")
+                cols[1].image(_picture(_to_uint8(plain_out["translated"])[0]), caption="② G(x) without the cycle term")
+                cols[2].image(_picture(_to_uint8(plain_out["reconstructed"])[0]), caption="③ F(G(x)) without it")
+                cols[3].image(_picture(_to_uint8(plain_out["identity"])[0]), caption="④ F(x) without it")
+                plain_cycle = float(plain_out["cycle_l1"][0])
+                st.metric("Cycle L1 without the cycle term / pixels", f"{plain_cycle:.3f}",
+                          delta=f"{plain_cycle - cycle_l1:+.3f} vs the full model", delta_color="inverse")
+                if gallery and model.classifier is not None:
+                    g = gallery[key].float() / 127.5 - 1
+                    labels = gallery.get(f"{key}_labels")
+                    rows = []
+                    for title, m in (("with cycle term", model), ("without cycle term", plain)):
+                        trip = m.round_trip(g, direction)
+                        row = {"model": title, "mean cycle L1 / pixels": round(float(trip["cycle_l1"].mean()), 3)}
+                        if labels is not None:
+                            read = model.classify(trip["translated"]).argmax(1)
+                            row["digits kept by G (of %d)" % len(g)] = int((read == labels).sum())
+                        rows.append(row)
+                    st.markdown(f"Over the whole gallery ({len(g)} held-out {source_domain} images), "
+                                "read by the same classifier:")
+                    st.dataframe(rows, hide_index=True)
+                st.caption("Without the cycle term each generator only has to fool its discriminator: it "
+                           "may print a tidy digit, but nothing forces it to be the same digit, and "
+                           "the way back cannot recover the input.")
+
+with st.expander("Where the models and pictures come from"):
+    data = card.get("data", {})
+    training = card.get("training", {})
+    st.markdown(
+        f"**{card.get('title', name)}.** Trained by this project: `{training.get('command', '?')}`, "
+        f"{training.get('epochs', '?')} epochs, {training.get('wall_time_s', '?')} s on {training.get('device', '?')}.\n\n"
+        f"- Domain A: {data.get('a', '')}\n- Domain B: {data.get('b', '')}\n- Licence: {data.get('licence', '')}"
+    )
+    if not is_digits:
+        st.markdown("Emoji artwork: Noto Emoji © Google, Apache License 2.0; Twemoji © Twitter, Inc and other "
+                    "contributors, CC-BY 4.0 (https://creativecommons.org/licenses/by/4.0/); both via the "
+                    "emoji-datasource npm packages by Cal Henderson (MIT). Images were downscaled to 32 × 32.")
+    metrics = card.get("metrics", {})
+    if metrics:
+        st.markdown("Measured on held-out images when the model was trained (from its card):")
+        st.json({k: v for k, v in metrics.items() if k != "definitions"}, expanded=False)
+
+next_lesson(__file__, [
+    "G(x) alone can look right without keeping the input's content; the cycle term ③ vs ① ties them.",
+    "The cycle loss is a plain L1 distance per pixel, weighted 10; the identity term ④ vs ① is weighted 5.",
+    "Training never needed pairs: each domain was shuffled on its own.",
+])
