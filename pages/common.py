@@ -33,6 +33,19 @@ LESSONS: list[Lesson] = [
     Lesson("pages/gan_objective.py", "The GAN objective", ":material/balance:", "Foundations",
            "What does the original GAN game minimise, and why does it stall when supports are disjoint?",
            "gan-objective"),
+    Lesson("pages/vanishing_gradients.py", "Vanishing gradients", ":material/trending_down:", "Why GANs are hard to train",
+           "Why does the original generator loss stop teaching once the discriminator wins?", "vanishing-gradients"),
+    Lesson("pages/f_divergences.py", "f-divergences and f-GAN", ":material/function:", "Why GANs are hard to train",
+           "Which divergences can a GAN minimise, and how does a network estimate them from below?", "f-divergences"),
+    Lesson("pages/wasserstein.py", "Wasserstein distance", ":material/local_shipping:", "Why GANs are hard to train",
+           "What does it cost to move one distribution onto another, and how does a critic measure it?", "wasserstein"),
+    Lesson("pages/gan_lab.py", "Training lab", ":material/science:", "Training lab",
+           "What does training look like, and why does the original GAN collapse where WGAN-GP covers every mode?",
+           "gan-lab"),
+    Lesson("pages/dcgan.py", "DCGAN", ":material/grid_view:", "Image GANs",
+           "How do convolutions turn the GAN game into one that draws images?", "dcgan"),
+    Lesson("pages/cyclegan.py", "CycleGAN", ":material/sync_alt:", "Image GANs",
+           "How can a GAN translate between two domains without paired examples?", "cyclegan"),
 ]
 
 

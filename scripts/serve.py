@@ -7,7 +7,9 @@ opens a deep link (say ``/gan-objective``, a presenter's bookmark) would get a s
 "Page not found" pop-up.  Telling Streamlit up front that the app uses ``st.navigation``
 removes that.  Everything else is plain ``streamlit run``.
 """
+import os
 import sys
+import threading
 from pathlib import Path
 
 from streamlit.runtime.pages_manager import PagesManager
@@ -16,5 +18,24 @@ from streamlit.web import cli
 ROOT = Path(__file__).resolve().parent.parent
 
 PagesManager.uses_pages_directory = False
+
+
+def _warm_imports() -> None:
+    """Import what the first page needs while the browser is still fetching the front end.
+
+    Runs in a daemon thread at start-up, so the first visitor's script run finds plotly,
+    scipy and the lesson maths already imported.  torch (for the training and image pages)
+    comes last, so it never delays the 1-D lessons.  GAN_NO_PRELOAD=1 turns this off.
+    """
+    sys.path.insert(0, str(ROOT))
+    import plotly.graph_objects  # noqa: F401
+    import gan_core.toy1d  # noqa: F401  (numpy, scipy)
+    import gan_core.viz  # noqa: F401
+    if os.environ.get("GAN_PRELOAD_TORCH", "1") == "1":
+        import torch  # noqa: F401
+
+
+if os.environ.get("GAN_NO_PRELOAD") != "1":
+    threading.Thread(target=_warm_imports, name="warm-imports", daemon=True).start()
 sys.argv = ["streamlit", "run", str(ROOT / "app.py"), *sys.argv[1:]]
 sys.exit(cli.main())

@@ -6,11 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want_browser=${1:-}
-if [ "$want_browser" = "--with-browser" ] && ! [ -x /usr/bin/chromium ]; then
-  echo "== installing Debian's chromium (browser tests)"
+if [ "$want_browser" = "--with-browser" ] && ! { [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi dejavu; }; then
+  echo "== installing Debian's chromium (browser tests) and a TrueType font (printed-digit tests)"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq chromium >/dev/null
+  apt-get install -y -qq chromium fonts-dejavu-core fontconfig >/dev/null
 fi
 
 if ! command -v python3 >/dev/null; then
@@ -18,7 +18,7 @@ if ! command -v python3 >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv >/dev/null
 fi
 
-stamp=.venv/.installed-$(cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)
+stamp=.venv/.installed-$(cat requirements.txt requirements-dev.txt requirements-train.txt | sha256sum | cut -c1-16)
 if ! [ -f "$stamp" ]; then
   echo "== creating .venv and installing pinned packages (torch comes from the local wheel mirror)"
   [ -x .venv/bin/python ] || python3 -m venv .venv

@@ -11,12 +11,14 @@ PAGES = [("home", "")] + [(lesson.url_path, lesson.url_path) for lesson in LESSO
 
 
 def wait_for_page(page, min_charts: int = 1, timeout: float = 90) -> None:
-    """Wait until the script has finished running and the charts have been drawn."""
+    """Wait until the script has finished running and the charts (plots, diagrams or images) are drawn."""
     page.wait_for_selector("[data-testid=stApp]")
     deadline = time.time() + timeout
     while time.time() < deadline:
         running = page.locator("[data-testid=stStatusWidget]").count() > 0
-        charts = page.locator(".js-plotly-plot .main-svg").count() + page.locator("[data-testid=stGraphVizChart] svg").count()
+        charts = (page.locator(".js-plotly-plot .main-svg").count()
+                  + page.locator("[data-testid=stGraphVizChart] svg").count()
+                  + page.locator("[data-testid=stImage] img").count())  # image pages draw pictures
         if not running and charts >= min_charts:
             return
         time.sleep(0.25)
