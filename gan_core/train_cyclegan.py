@@ -38,6 +38,7 @@ import torch
 from torch import nn
 
 from gan_core import cyclegan
+from gan_core.train_dcgan import Progress, pick_device  # one progress bar and device rule for both trainers
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,40 +66,6 @@ TASKS = {
 }
 
 
-def pick_device(name: str = "auto") -> torch.device:
-    """``auto``: CUDA if present, else Apple MPS, else CPU."""
-    if name != "auto":
-        return torch.device(name)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
-
-
-class Progress:
-    """A dependency-free progress bar: redraws in place on a terminal, prints every 10% in a log."""
-
-    def __init__(self, total: int, label: str, stream=sys.stderr):
-        self.total, self.label, self.stream = max(total, 1), label, stream
-        self.start = time.perf_counter()
-        self.tty = stream.isatty()
-        self.last_decile = -1
-
-    def update(self, done: int, info: str = "") -> None:
-        frac = done / self.total
-        elapsed = time.perf_counter() - self.start
-        eta = elapsed / frac - elapsed if frac > 0 else float("nan")
-        bar = "#" * int(30 * frac) + "." * (30 - int(30 * frac))
-        line = f"{self.label} [{bar}] {done}/{self.total} {elapsed:5.0f} s, eta {eta:5.0f} s {info}"
-        if self.tty:
-            self.stream.write("\r" + line)
-            if done >= self.total:
-                self.stream.write("\n")
-        elif int(10 * frac) > self.last_decile or done >= self.total:
-            self.last_decile = int(10 * frac)
-            self.stream.write(line + "\n")
-        self.stream.flush()
 
 
 # --- data --------------------------------------------------------------------------------
