@@ -10,15 +10,6 @@ page_header(
     "An interactive course from information theory to generative adversarial networks: "
     "move sliders, watch the numbers, and see why GANs train — and fail — the way they do.",
 )
-st.markdown(
-    r"""
-A GAN pits a **generator**, which turns noise into samples, against a **discriminator**, which
-tries to tell those samples from real data. Whether that game converges depends on how we
-measure the distance between the data's distribution and the generator's — entropy, KL,
-Jensen–Shannon, Wasserstein. Each lesson below makes one idea interactive on small examples
-you can change, with every number computed live.
-"""
-)
 st.subheader("The whole story in one picture")
 
 
@@ -34,6 +25,15 @@ st.caption(
     "Two near-point masses, one at 0 and one at θ. Once they stop overlapping, KL is infinite and JS is "
     "stuck at log 2 — neither tells a generator which way to move — while the Wasserstein distance W1 = |θ| "
     "does. The lessons build up to why this matters for training GANs."
+)
+st.markdown(
+    r"""
+A GAN pits a **generator**, which turns noise into samples, against a **discriminator**, which
+tries to tell those samples from real data. Whether that game converges depends on how we
+measure the distance between the data's distribution and the generator's — entropy, KL,
+Jensen–Shannon, Wasserstein. Each lesson below makes one idea interactive on small examples
+you can change, with every number computed live.
+"""
 )
 st.subheader("The path")
 for number, lesson in enumerate(LESSONS, start=1):

@@ -10,6 +10,7 @@ removes that.  Everything else is plain ``streamlit run``.
 import os
 import sys
 import threading
+import time
 from pathlib import Path
 
 from streamlit.runtime.pages_manager import PagesManager
@@ -25,13 +26,19 @@ def _warm_imports() -> None:
 
     Runs in a daemon thread at start-up, so the first visitor's script run finds plotly,
     scipy and the lesson maths already imported.  torch (for the training and image pages)
-    comes last, so it never delays the 1-D lessons.  GAN_NO_PRELOAD=1 turns this off.
+    comes ten seconds later, so it never delays the first page.  GAN_NO_PRELOAD=1 turns this off.
     """
     sys.path.insert(0, str(ROOT))
-    import plotly.graph_objects  # noqa: F401
-    import gan_core.toy1d  # noqa: F401  (numpy, scipy)
-    import gan_core.viz  # noqa: F401
+    import numpy as np
+
+    from gan_core import toy1d, viz
+
+    # Building and serialising one figure loads plotly's validators (about a second, once).
+    thetas = np.linspace(-2, 2, 5)
+    sweep = toy1d.disjoint_sweep(thetas)
+    viz.sweep_figure(thetas, sweep.kl, sweep.js, sweep.w1, 1.0, "nats").to_json()
     if os.environ.get("GAN_PRELOAD_TORCH", "1") == "1":
+        time.sleep(10)  # after the first visitor's page has rendered: torch's import would compete with it
         import torch  # noqa: F401
 
 
