@@ -21,7 +21,13 @@ fi
 stamp=.venv/.installed-$(cat requirements.txt requirements-dev.txt requirements-train.txt | sha256sum | cut -c1-16)
 if ! [ -f "$stamp" ]; then
   echo "== creating .venv and installing pinned packages (torch comes from the local wheel mirror)"
-  [ -x .venv/bin/python ] || python3 -m venv .venv
+  if ! [ -x .venv/bin/python ]; then
+    python3 -m venv .venv 2>/dev/null || {
+      # Debian's own python3 ships venv separately
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+      rm -rf .venv && python3 -m venv .venv
+    }
+  fi
   .venv/bin/python -m pip install -q -r requirements-dev.txt 2>&1 | grep -v "^WARNING: Location" || true
   .venv/bin/python -c "import streamlit, torch, plotly, scipy, safetensors, pytest, playwright" 
   rm -f .venv/.installed-*
