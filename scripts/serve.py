@@ -10,7 +10,6 @@ removes that.  Everything else is plain ``streamlit run``.
 import os
 import sys
 import threading
-import time
 from pathlib import Path
 
 from streamlit.runtime.pages_manager import PagesManager
@@ -25,8 +24,9 @@ def _warm_imports() -> None:
     """Import what the first page needs while the browser is still fetching the front end.
 
     Runs in a daemon thread at start-up, so the first visitor's script run finds plotly,
-    scipy and the lesson maths already imported.  torch (for the training and image pages)
-    comes ten seconds later, so it never delays the first page.  GAN_NO_PRELOAD=1 turns this off.
+    scipy and the lesson maths already imported.  torch is left to the pages that need it:
+    importing it here could overlap a visitor's own import of it from another thread, which
+    is not safe.  GAN_NO_PRELOAD=1 turns this off.
     """
     sys.path.insert(0, str(ROOT))
     import numpy as np
@@ -37,9 +37,6 @@ def _warm_imports() -> None:
     thetas = np.linspace(-2, 2, 5)
     sweep = toy1d.disjoint_sweep(thetas)
     viz.sweep_figure(thetas, sweep.kl, sweep.js, sweep.w1, 1.0, "nats").to_json()
-    if os.environ.get("GAN_PRELOAD_TORCH", "1") == "1":
-        time.sleep(10)  # after the first visitor's page has rendered: torch's import would compete with it
-        import torch  # noqa: F401
 
 
 if os.environ.get("GAN_NO_PRELOAD") != "1":

