@@ -1,15 +1,14 @@
 """Lesson: the f-divergence family, convex conjugates, and f-GAN's variational lower bound trained live."""
 import math
-import time
 
 import pandas as pd
 import streamlit as st
-from streamlit.errors import StreamlitAPIException
 
 from gan_core import fgan, toy1d
 from gan_core import viz_lessons as vl
 from gan_core.divergences import F_DIVERGENCES, f_divergence_from_log
-from pages.common import format_value, metric, next_lesson, page_header, plot, show_error, toy_controls
+from pages.common import (format_value, metric, next_lesson, page_header, plot, poll_again, show_error,
+                          start_training, toy_controls, training_state)
 
 page_header(
     "f-divergences and f-GAN: one recipe, many divergences",
@@ -135,48 +134,15 @@ with st.expander("All seven divergences for this pair (with an independent check
                "(2·JSD, 2·JSD − log 4).")
 
 setup_key = (name, p_toy, q_toy)
-
-
-def start_training():
-    # Only flags here: the network (and torch's first import) is built inside the fragment,
-    # so the rest of the page is already drawn and stays usable while it loads and trains.
-    old = st.session_state.get("fgan_thread")
-    if old is not None:
-        old.cancel()
-    st.session_state["fgan_thread"] = None
-    st.session_state["fgan_trainer"] = None
-    st.session_state["fgan_setup"] = setup_key
-    st.session_state["fgan_running"] = True
-
-
-if st.session_state.get("fgan_setup") not in (None, setup_key):
-    if st.session_state.get("fgan_thread") is not None:
-        st.session_state["fgan_thread"].cancel()
-    st.session_state["fgan_running"] = False
-    st.session_state["fgan_trainer"] = None
-    st.session_state["fgan_thread"] = None
-    st.session_state["fgan_setup"] = None
-    st.info("The settings changed since the last training run: press Train to train for these densities.")
-running = bool(st.session_state.get("fgan_running"))
-
-
-def poll_again(seconds: float = 0.5) -> None:
-    """Look at the training thread again shortly by rerunning only this fragment.
-
-    During a full-page run Streamlit refuses a fragment-scoped rerun; the fragment's
-    ``run_every`` timer (set whenever a full run sees training in progress) polls instead.
-    """
-    time.sleep(seconds)
-    try:
-        st.rerun(scope="fragment")
-    except StreamlitAPIException:
-        pass
+running = training_state("fgan", setup_key, "The settings changed since the last training run: press Train to "
+                                              "train for these densities.")
 
 
 @st.fragment(run_every=0.7 if running else None)
 def training_panel():
     # Inside the fragment: a click reruns only this panel, not the whole page.
-    st.button(f"Train T for {entry.label} ({fgan.FGAN_STEPS} steps)", on_click=start_training, key="fgan_train",
+    st.button(f"Train T for {entry.label} ({fgan.FGAN_STEPS} steps)", on_click=start_training, args=("fgan", setup_key),
+              key="fgan_train",
               icon=":material/play_arrow:", type="primary")
     if st.session_state.get("fgan_setup") != setup_key:
         metric(st, f"Exact D_f, {entry.label}", exact, "nats", reason.get(name, "the formula is infinite here"))

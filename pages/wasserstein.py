@@ -1,15 +1,15 @@
 """Lesson: the Wasserstein (earth mover's) distance, its transport plans, and a critic trained on its dual."""
 import math
-import time
 
 import numpy as np
 import streamlit as st
-from streamlit.errors import StreamlitAPIException, StreamlitPageNotFoundError
+from streamlit.errors import StreamlitPageNotFoundError
 
 from gan_core import divergences as dv
 from gan_core import fgan, toy1d, transport
 from gan_core import viz_lessons as vl
-from pages.common import format_value, metric, next_lesson, page_header, plot, show_error, toy_controls
+from pages.common import (format_value, metric, next_lesson, page_header, plot, poll_again, show_error,
+                          start_training, toy_controls, training_state)
 
 page_header(
     "The Wasserstein distance: the cost of moving earth",
@@ -148,46 +148,16 @@ gp_lambda = col2.select_slider("Penalty weight λ (gradient penalty)", [0.1, 1.0
 setup_key = (method, clip if method == "clip" else gp_lambda, p_toy, q_toy)
 
 
-def start_critic():
-    # Only flags here: the critic (and torch's first import) is built inside the fragment.
-    old = st.session_state.get("critic_thread")
-    if old is not None:
-        old.cancel()
-    st.session_state["critic_thread"] = None
-    st.session_state["critic_trainer"] = None
-    st.session_state["critic_setup"] = setup_key
-    st.session_state["critic_running"] = True
-
-
-if st.session_state.get("critic_setup") not in (None, setup_key):
-    if st.session_state.get("critic_thread") is not None:
-        st.session_state["critic_thread"].cancel()
-    st.session_state["critic_running"] = False
-    st.session_state["critic_trainer"] = None
-    st.session_state["critic_thread"] = None
-    st.session_state["critic_setup"] = None
-    st.info("The settings changed since the last training run: press Train to train a critic for these.")
-critic_running = bool(st.session_state.get("critic_running"))
+critic_running = training_state("critic", setup_key, "The settings changed since the last training run: press "
+                                                     "Train to train a critic for these.")
 x_fine = np.linspace(-8.0, 8.0, 801)
-
-
-def poll_again(seconds: float = 0.5) -> None:
-    """Look at the training thread again shortly by rerunning only this fragment.
-
-    During a full-page run Streamlit refuses a fragment-scoped rerun; the fragment's
-    ``run_every`` timer (set whenever a full run sees training in progress) polls instead.
-    """
-    time.sleep(seconds)
-    try:
-        st.rerun(scope="fragment")
-    except StreamlitAPIException:
-        pass
 
 
 @st.fragment(run_every=0.7 if critic_running else None)
 def critic_panel():
     # Inside the fragment: a click reruns only this panel, not the whole page.
-    st.button(f"Train the critic ({transport.CRITIC_STEPS} steps)", on_click=start_critic, key="critic_train",
+    st.button(f"Train the critic ({transport.CRITIC_STEPS} steps)", on_click=start_training, args=("critic", setup_key),
+              key="critic_train",
               icon=":material/play_arrow:", type="primary")
     if st.session_state.get("critic_setup") != setup_key:
         st.metric("True W1 of the two histograms", format_value(w1_area, "units of x"))
