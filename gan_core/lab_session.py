@@ -36,7 +36,7 @@ from gan_core.toy_train import LockstepTrainer, ToyConfig
 __all__ = ["LabSession", "Frame", "MemberView", "output_kind", "to_display", "LIVE_POINTS", "GRID"]
 
 #: Generated (and real) points drawn live per configuration.
-LIVE_POINTS = 1000
+LIVE_POINTS = 600
 #: Heatmap resolution (GRID x GRID cells) of the live view.
 GRID = 60
 #: Arrows drawn for the generator's gradient.

@@ -1,11 +1,12 @@
 """Plotly figure builders for the 2-D training lab: data in, figure out, no science here.
 
-Built for speed, because the lab redraws several times a second: points are WebGL
-(``scattergl``), each layer is one trace (arrows and the latent mesh are line segments
-separated by gaps), and every figure carries a fixed ``uirevision`` so a visitor's zoom
-survives the redraws.  Colours are the Okabe-Ito palette of :mod:`gan_core.viz`: blue for
-data, orange for the generator, and a blue-white-orange heatmap where blue means "looks
-real to the discriminator".
+While a run trains, the lab shows its plane as a server-drawn picture
+(:mod:`gan_core.plane_raster`); these figures are drawn when it pauses and on the timeline.
+Each layer is one trace (arrows and the latent mesh are line segments separated by gaps),
+and every figure carries a fixed ``uirevision`` so a visitor's zoom survives the redraws.
+Colours are the Okabe-Ito palette of :mod:`gan_core.viz`: blue for data, orange for the
+generator, and a blue-white-orange heatmap where blue means "looks real to the
+discriminator".
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import plotly.graph_objects as go
 
 from gan_core.viz import ACCENT, ALT, DARK, GREY, P_COLOR, Q_COLOR
 
-__all__ = ["MEMBER_COLORS", "LAYERS", "plane_figure", "planes_figure", "loss_figure", "metrics_figure",
+__all__ = ["MEMBER_COLORS", "LAYERS", "HEAT_SCALE", "plane_figure", "planes_figure", "loss_figure", "metrics_figure",
            "latent_figure", "picker_figure", "arrow_scale", "heat_range"]
 
 #: One colour per side-by-side configuration (legends of the curves and the table).
@@ -31,10 +32,12 @@ LAYER_LABELS = {
     "manifold": "Generator manifold",
 }
 # Orange (0: "fake") -> white -> blue (1: "real").
-_HEAT_SCALE = [[0.0, "#E69F00"], [0.5, "#ffffff"], [1.0, "#0072B2"]]
+HEAT_SCALE = [[0.0, "#E69F00"], [0.5, "#ffffff"], [1.0, "#0072B2"]]
 _HEAT_TITLES = {"probability": "D(x) = P(real)", "critic": "critic f(x)", "least-squares": "D(x)"}
 _FONT = dict(size=14)
-_SCATTER = "scattergl"  # WebGL: thousands of points redraw cheaply on a visitor's GPU
+# SVG points: these figures are drawn once per pause or scrub, and SVG works everywhere, where WebGL
+# contexts are scarce (a page gets about 16), slow to create and software-emulated without a GPU.
+_SCATTER = "scatter"
 
 
 def heat_range(kind: str, values) -> tuple[float, float]:
@@ -130,7 +133,7 @@ def _plane_traces(view, real, extent, layers, show_scale: bool, legend: bool, ax
         zmin, zmax = heat_range(view["kind"], heat)
         traces.append(dict(
             type="heatmap", x=view["grid_x"], y=view["grid_y"], z=heat, zmin=zmin, zmax=zmax,
-            colorscale=_HEAT_SCALE, opacity=0.85, showscale=show_scale, zsmooth="fast",
+            colorscale=HEAT_SCALE, opacity=0.85, showscale=show_scale, zsmooth="fast",
             # "fast" lets the browser scale a 60 x 60 image; "best" interpolates every pixel in JavaScript.
             colorbar=dict(title=dict(text=_HEAT_TITLES[view["kind"]], side="top"), thickness=10, len=0.6,
                           orientation="h", x=0.5, xanchor="center", y=-0.02, yanchor="top"),

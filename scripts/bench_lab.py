@@ -6,9 +6,9 @@ preset, and alternates phases of the same length:
 * **headless**: the run in the browser is paused; this process trains the same
   configurations with the bare engine (``LockstepTrainer.train``, no snapshots, 1 torch
   thread, as the lab uses) and counts generator iterations per second;
-* **browser**: Start is pressed; the script polls the page's status line ("Step N") every
-  20 ms and records when the number changes — each change is a refresh of the views —
-  and how many steps were trained per second.
+* **browser**: Start is pressed; an observer inside the page records when the status line's
+  step number ("Step N") changes — each change is a refresh of the views — and how many
+  steps were trained per second between the first and the last change.
 
 Phases alternate (headless, browser, headless, ...) so that a machine whose load drifts
 affects both sides alike; the report gives each phase and the ratio of the medians.
@@ -85,6 +85,27 @@ def _read_step(page) -> int | None:
     return int(m.group(1).replace(",", "")) if m else None
 
 
+# Records, inside the page, when the status line's step number changes (each change is a refresh
+# of the views).  A MutationObserver costs the page next to nothing, where polling it from here
+# every few milliseconds would load the very browser and CPU being measured.
+_OBSERVE = """() => {
+  window.__labChanges = [];
+  let last = null;
+  const read = () => {
+    for (const el of document.querySelectorAll('[data-testid=stMarkdownContainer]')) {
+      const m = el.textContent.match(/Step ([\\d,]+) generator steps/);
+      if (m) return m[1];
+    }
+    return null;
+  };
+  window.__labObserver = new MutationObserver(() => {
+    const v = read();
+    if (v !== null && v !== last) { window.__labChanges.push([performance.now() / 1000, v]); last = v; }
+  });
+  window.__labObserver.observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
+
+
 def browser_phase(page, seconds: float) -> dict:
     page.get_by_role("button", name="Start").click()
     # The first refresh after Start includes a full rerun: start the clock at the first change.
@@ -94,35 +115,25 @@ def browser_phase(page, seconds: float) -> dict:
         s = _read_step(page)
         if s is not None and first is not None and s != first:
             break
-        time.sleep(0.02)
-    changes = []
-    t_start = time.perf_counter()
-    s_start = _read_step(page)
-    last = s_start
-    while time.perf_counter() - t_start < seconds:
-        s = _read_step(page)
-        if s is not None and s != last:
-            changes.append((time.perf_counter() - t_start, s))
-            last = s
-        time.sleep(0.02)
-    t_end = time.perf_counter() - t_start
+        time.sleep(0.1)
+    page.evaluate(_OBSERVE)
+    time.sleep(seconds)
+    changes = page.evaluate("() => { window.__labObserver.disconnect(); return window.__labChanges; }")
     t_pause = time.perf_counter()
     page.get_by_role("button", name="Pause").click()
-    # Wait until the run is really paused (the Start button is back); click again if a click got lost.
-    while True:
-        try:
-            page.get_by_role("button", name="Start").wait_for(timeout=20_000)
-            break
-        except Exception:
-            page.get_by_role("button", name="Pause").click()
+    page.get_by_role("button", name="Start").wait_for(timeout=60_000)
     pause_latency = time.perf_counter() - t_pause
     time.sleep(1.0)
-    steps = (last or 0) - (s_start or 0)
-    gaps = [b[0] - a[0] for a, b in zip(changes, changes[1:])]
-    return {"pause_latency_s": pause_latency, "steps": steps, "seconds": t_end, "it_per_s": steps / t_end, "refreshes": len(changes),
-            "refresh_per_s": len(changes) / t_end,
-            "median_gap_s": statistics.median(gaps) if gaps else None,
-            "p90_gap_s": sorted(gaps)[int(0.9 * (len(gaps) - 1))] if gaps else None}
+    steps_seen = [(t, int(v.replace(",", ""))) for t, v in changes]
+    if len(steps_seen) < 2:
+        return {"pause_latency_s": pause_latency, "steps": 0, "seconds": seconds, "it_per_s": 0.0, "refreshes": 0,
+                "refresh_per_s": 0.0, "median_gap_s": None, "p90_gap_s": None}
+    span = steps_seen[-1][0] - steps_seen[0][0]
+    steps = steps_seen[-1][1] - steps_seen[0][1]
+    gaps = [b[0] - a[0] for a, b in zip(steps_seen, steps_seen[1:])]
+    return {"pause_latency_s": pause_latency, "steps": steps, "seconds": span, "it_per_s": steps / span,
+            "refreshes": len(gaps), "refresh_per_s": len(gaps) / span,
+            "median_gap_s": statistics.median(gaps), "p90_gap_s": sorted(gaps)[int(0.9 * (len(gaps) - 1))]}
 
 
 def main(argv=None) -> int:
@@ -168,9 +179,10 @@ def main(argv=None) -> int:
                 print(f"headless: {h['it_per_s']:.1f} it/s", flush=True)
                 b = browser_phase(page, args.phase_s)
                 result["phases"].append({"kind": "browser", **b})
+                gap = lambda g: "-" if g is None else f"{g * 1000:.0f} ms"  # noqa: E731
                 print(f"browser:  {b['it_per_s']:.1f} it/s, {b['refresh_per_s']:.2f} refreshes/s "
-                      f"(median gap {b['median_gap_s']}, p90 {b['p90_gap_s']}), Pause took {b['pause_latency_s']:.1f} s",
-                      flush=True)
+                      f"(gap median {gap(b['median_gap_s'])}, p90 {gap(b['p90_gap_s'])}), "
+                      f"Pause showed after {b['pause_latency_s']:.1f} s", flush=True)
             h = headless_phase(configs, args.phase_s)
             result["phases"].append({"kind": "headless", **h})
             print(f"headless: {h['it_per_s']:.1f} it/s", flush=True)

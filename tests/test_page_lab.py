@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from gan_core import run_registry, viz_lab
-from gan_core.lab_session import LabSession, output_kind, to_display
+from gan_core.lab_session import LIVE_POINTS, LabSession, output_kind, to_display
 from gan_core.toy_train import lab_defaults, preset
 
 from apptest_helpers import assert_clean, open_page
@@ -89,12 +89,12 @@ def test_timeline_keeps_at_most_max_frames_spread_over_the_run():
 def test_views_carry_every_layer_with_the_right_shapes():
     s = LabSession([tiny(latent_dim=2, bigan=True)], ["bigan"], "ring8", seed=0, device="cpu")
     (v,) = s.views()
-    assert v.fakes.shape == (1000, 2)
+    assert v.fakes.shape == (LIVE_POINTS, 2)
     assert v.heat.shape == (60, 60) and v.grid_x.shape == (60,)
     # 256 arrows, or fewer when the configuration keeps fewer evaluation latents (200 here).
     assert v.arrow_points.shape == (200, 2) and v.arrow_vectors.shape == (200, 2)
     assert v.manifold.shape == (21 * 21, 2)
-    assert v.encoded.shape == (1000, 2)
+    assert v.encoded.shape == (LIVE_POINTS, 2)
     assert np.all((v.heat >= 0) & (v.heat <= 1))  # a logit discriminator is shown as a probability
 
 
@@ -168,11 +168,17 @@ def test_start_advances_the_step_counter_across_reruns_and_pause_stops_it(lab):
     third = lab.session_state["lab_step"]
     assert 0 < first < second < third
     assert f"Step {third:,}" in " ".join(m.value for m in lab.markdown)
+    # While training the plane is a picture drawn on the server (cheap for the browser) ...
+    assert len(lab.get("image")) == 1
+    charts_running = len(lab.get("plotly_chart"))
     lab.button(key="lab_play").click().run()
     paused = lab.session_state["lab_step"]
     lab.run()
     lab.run()
     assert lab.session_state["lab_step"] == paused
+    # ... and paused it is the interactive figure again.
+    assert len(lab.get("image")) == 0
+    assert len(lab.get("plotly_chart")) == charts_running + 1
     assert_clean(lab)
 
 
