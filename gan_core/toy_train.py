@@ -54,6 +54,21 @@ __all__ = ["ToyConfig", "lab_defaults", "PRESETS", "preset", "Trainer", "Lockste
 
 #: Loss magnitude beyond which a run counts as diverged, even if still finite.
 DIVERGENCE_LIMIT = 1e6
+#: Priors of the latent code z (ToyConfig.latent_dist).
+LATENT_DISTS = ("gaussian", "uniform")
+
+
+def draw_latent(n: int, dim: int, dist: str, generator: torch.Generator) -> torch.Tensor:
+    """``n`` latent codes of size ``dim`` from the prior ``dist`` (see ``ToyConfig.latent_dist``)."""
+    if dist == "uniform":
+        return torch.rand(n, dim, generator=generator) * 2 - 1
+    return torch.randn(n, dim, generator=generator)
+
+
+def latent_span(dist: str) -> float:
+    """Half-width of the latent square the manifold view draws: 3 standard deviations of N(0, 1),
+    or the whole support [-1, 1] of the uniform prior."""
+    return 1.0 if dist == "uniform" else 3.0
 
 
 @dataclass(frozen=True)
@@ -65,7 +80,10 @@ class ToyConfig:
     loss : str
         Key of :data:`gan_core.losses.LOSSES`.
     latent_dim : int
-        Size of z ~ N(0, I).
+        Size of the latent code z.
+    latent_dist : str
+        The prior of z: ``"gaussian"`` (N(0, I), the usual choice) or ``"uniform"``
+        (independent coordinates uniform on [-1, 1], as GAN Lab offers).
     g_depth, g_width, d_depth, d_width : int
         Hidden layers and units of the generator and of the discriminator / critic.
     activation : str
@@ -105,6 +123,7 @@ class ToyConfig:
 
     loss: str = "wgan-gp"
     latent_dim: int = 2
+    latent_dist: str = "gaussian"
     g_depth: int = 3
     g_width: int = 64
     d_depth: int = 3
@@ -131,6 +150,8 @@ class ToyConfig:
         get_loss(self.loss)
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {self.activation!r}; choose one of {sorted(ACTIVATIONS)}")
+        if self.latent_dist not in LATENT_DISTS:
+            raise ValueError(f"unknown latent distribution {self.latent_dist!r}; choose gaussian or uniform")
         if self.optimizer not in ("adam", "rmsprop", "sgd"):
             raise ValueError(f"unknown optimizer {self.optimizer!r}; choose adam, rmsprop or sgd")
         for name in ("latent_dim", "batch_size", "n_critic", "eval_samples", "iters"):
@@ -427,7 +448,7 @@ class _Engine:
         self.eval_real = []
         for s, c in zip(self.seeds, self.configs):
             g = torch.Generator().manual_seed(_stream_seed(s, _EVAL))
-            self.eval_z.append(torch.randn(c.eval_samples, self.latent_dim, generator=g))
+            self.eval_z.append(draw_latent(c.eval_samples, self.latent_dim, c.latent_dist, g))
             self.eval_real.append(dataset.sample(_metrics.PROTOCOL_SAMPLES, _stream_seed(s, _EVAL)))
         self._ones = torch.ones(self.E, 1, device=device)
         self.alive = [True] * self.E
@@ -459,8 +480,8 @@ class _Engine:
         return self._stack(out, active)
 
     def _draw_z(self, active):
-        return self._stack([torch.randn(self.batch, self.latent_dim, generator=self.gen_z[e]) if active[e]
-                            else torch.zeros(self.batch, self.latent_dim) for e in range(self.E)], active)
+        return self._stack([draw_latent(self.batch, self.latent_dim, self.configs[e].latent_dist, self.gen_z[e])
+                            if active[e] else torch.zeros(self.batch, self.latent_dim) for e in range(self.E)], active)
 
     def _draw_mix(self, active):
         return self._stack([torch.rand(self.batch, 1, generator=self.gen_mix[e]) if active[e]
@@ -712,7 +733,7 @@ class Trainer:
     def sample(self, n: int = 2500, seed: int | None = None) -> np.ndarray:
         """``n`` generated points, float32 (n, 2); fresh latents from ``seed`` (not the training streams)."""
         g = torch.Generator().manual_seed(_stream_seed(self.seed if seed is None else seed, 99))
-        z = torch.randn(n, self._engine.latent_dim, generator=g)
+        z = draw_latent(n, self._engine.latent_dim, self.config.latent_dist, g)
         return self._engine._generate(self._i, z).float().cpu().numpy()
 
     def critic_grid(self, n: int = 100, extent=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -756,15 +777,17 @@ class Trainer:
         (grad,) = torch.autograd.grad(loss.sum(), x)
         return x[0].detach().cpu().numpy(), (-grad[0] * x.shape[1]).cpu().numpy()
 
-    def latent_grid(self, n: int = 21, span: float = 3.0) -> tuple[np.ndarray, np.ndarray]:
+    def latent_grid(self, n: int = 21, span: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Image of an ``n x n`` latent grid under G.
 
-        Latent coordinates z1, z2 run over ``[-span, span]`` (in standard deviations of the
-        prior); other latent coordinates are 0.  Returns ``(z_grid, x)``, shapes (n*n, 2) and
+        Latent coordinates z1, z2 run over ``[-span, span]`` (default :func:`latent_span` of
+        the prior: 3 standard deviations of N(0, 1), or all of [-1, 1]); other latent
+        coordinates are 0.  Returns ``(z_grid, x)``, shapes (n*n, 2) and
         (n*n, 2), row-major (z2 varies slowest), so lines of the grid can be drawn as a
         warped mesh.
         """
         eng = self._engine
+        span = latent_span(self.config.latent_dist) if span is None else span
         t = np.linspace(-span, span, n, dtype=np.float32)
         zz1, zz2 = np.meshgrid(t, t)
         grid = np.stack([zz1.ravel(), zz2.ravel()], 1)
@@ -886,7 +909,7 @@ def _parser() -> argparse.ArgumentParser:
     for name, typ in (("latent_dim", int), ("g_depth", int), ("g_width", int), ("d_depth", int),
                       ("d_width", int), ("batch_size", int), ("n_critic", int), ("lr_d", float),
                       ("lr_g", float), ("clip", float), ("gp_lambda", float), ("activation", str),
-                      ("optimizer", str), ("snapshot_every", int)):
+                      ("optimizer", str), ("snapshot_every", int), ("latent_dist", str)):
         p.add_argument("--" + name.replace("_", "-"), dest=name, type=typ, default=None,
                        help="override the lab default")
     p.add_argument("--beta1", type=float, default=None)

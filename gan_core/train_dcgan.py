@@ -23,6 +23,7 @@ exists -- the classifier-based quality metrics.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import os
@@ -118,6 +119,17 @@ def recalibrate_batchnorm(generator: dcgan.Generator, batch_size: int, batches: 
     generator.eval()
 
 
+@torch.no_grad()
+def update_ema(average: nn.Module, model: nn.Module, decay: float) -> None:
+    """``average <- decay * average + (1 - decay) * model`` for every parameter (decay 0 copies).
+
+    Averaging the generator's weights over the last few thousand steps smooths out the
+    step-to-step jitter of adversarial training (Karras et al. 2018; Yazici et al. 2019).
+    """
+    for a, p in zip(average.parameters(), model.parameters()):
+        a.mul_(decay).add_(p.detach(), alpha=1.0 - decay)
+
+
 def choose_progression_epochs(epochs: int, keep: int = 30) -> list[int]:
     """At most ``keep`` epoch numbers from 1..epochs, denser early (where the images change most)."""
     if epochs <= keep:
@@ -156,6 +168,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--workdir", default=None, help="checkpoints, per-epoch grids (default runs/<name>)")
     p.add_argument("--out", default=None, help="shipped folder (default pretrained/<name>)")
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
+    p.add_argument("--ema-decay", type=float, default=0.0,
+                   help="ship an exponential moving average of G's weights with this decay per G step "
+                        "(e.g. 0.999; 0: ship G itself)")
+    p.add_argument("--ema-start", type=int, default=1, help="first epoch whose steps enter the average")
     p.add_argument("--subset-size", type=int, default=2500, help="training images shipped for nearest neighbours")
     p.add_argument("--eval-samples", type=int, default=10000)
     p.add_argument("--evaluate-only", action="store_true", help="only recompute metrics of --out")
@@ -183,11 +199,19 @@ def train(args: argparse.Namespace, argv_for_card: list[str] | None = None) -> P
     bce = nn.BCEWithLogitsLoss()
     fixed_z = dcgan.latents(64, args.latent_dim, seed=args.seed + 12345).to(device)
 
+    if not 0 <= args.ema_decay < 1:
+        raise SystemExit("--ema-decay must lie in [0, 1)")
+    # The average of G's parameters (buffers are not averaged: batch-norm statistics are
+    # recomputed for the averaged weights at the end, see recalibrate_batchnorm).
+    G_ema = copy.deepcopy(G) if args.ema_decay > 0 else None
     state = {"epoch": 0, "history": [], "progression": {}, "wall_s": 0.0}
     ckpt_path = workdir / "checkpoint.pt"
     if ckpt_path.is_file() and not args.fresh:
         ckpt = torch.load(ckpt_path, map_location=device, weights_only=True)
         G.load_state_dict(ckpt["G"]); D.load_state_dict(ckpt["D"])
+        if G_ema is not None:
+            # A checkpoint from before the average started has none: the average starts from G.
+            G_ema.load_state_dict(ckpt.get("G_ema", ckpt["G"]))
         opt_g.load_state_dict(ckpt["opt_g"]); opt_d.load_state_dict(ckpt["opt_d"])
         state = json.loads(ckpt["state_json"])
         state["progression"] = {int(k): v for k, v in state["progression"].items()}
@@ -220,6 +244,8 @@ def train(args: argparse.Namespace, argv_for_card: list[str] | None = None) -> P
             g_loss = bce(logits_gen, torch.ones_like(logits_gen))
             g_loss.backward()
             opt_g.step()
+            if G_ema is not None:
+                update_ema(G_ema, G, args.ema_decay if epoch >= args.ema_start else 0.0)
             sums["d_loss"] += d_loss.item(); sums["g_loss"] += g_loss.item()
             sums["d_real"] += torch.sigmoid(logits_real).mean().item()
             sums["d_fake"] += torch.sigmoid(logits_fake).mean().item()
@@ -236,15 +262,19 @@ def train(args: argparse.Namespace, argv_for_card: list[str] | None = None) -> P
         grid_png(grid, 8, workdir / "grids" / f"epoch_{epoch:03d}.png", scale=2)
         state["progression"][epoch] = grid[:16].tolist()
         state["epoch"] = epoch
-        torch.save({"G": G.state_dict(), "D": D.state_dict(), "opt_g": opt_g.state_dict(),
-                    "opt_d": opt_d.state_dict(), "state_json": json.dumps(state)}, ckpt_path)
+        ckpt = {"G": G.state_dict(), "D": D.state_dict(), "opt_g": opt_g.state_dict(),
+                "opt_d": opt_d.state_dict(), "state_json": json.dumps(state)}
+        if G_ema is not None:
+            ckpt["G_ema"] = G_ema.state_dict()
+        torch.save(ckpt, ckpt_path)
         (workdir / "losses.json").write_text(json.dumps(state["history"], indent=1))
         print(f"epoch {epoch}: D loss {record['d_loss']:.3f}, G loss {record['g_loss']:.3f}, "
               f"D(x) {record['d_real']:.3f}, D(G(z)) {record['d_fake']:.3f}, {record['seconds']:.1f} s",
               file=sys.stderr, flush=True)
 
-    recalibrate_batchnorm(G, args.batch_size, batches=100, seed=args.seed + 1, device=device)
-    write_folder(out, name, args, G.cpu(), state, x_uint8, y, device, argv_for_card)
+    shipped = G_ema if G_ema is not None else G
+    recalibrate_batchnorm(shipped, args.batch_size, batches=100, seed=args.seed + 1, device=device)
+    write_folder(out, name, args, shipped.cpu(), state, x_uint8, y, device, argv_for_card)
     evaluate_folder(out, name, args)
     return out
 
@@ -295,6 +325,8 @@ def write_folder(out: Path, name: str, args, G: dcgan.Generator, state: dict, x_
             "steps": state["epoch"] * max(1, len(x_uint8) // args.batch_size),
             "batch_size": args.batch_size,
             "optimizer": f"Adam lr {args.lr} betas ({args.beta1}, 0.999) for G and D",
+            "weights_shipped": (f"exponential moving average of G's weights, decay {args.ema_decay} per G step, "
+                                f"from epoch {args.ema_start}" if args.ema_decay > 0 else "G's final weights"),
             "loss": "BCE with logits; non-saturating G loss",
             "seed": args.seed,
             "wall_time_s": round(state["wall_s"], 1),

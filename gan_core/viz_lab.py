@@ -276,7 +276,8 @@ def metrics_figure(histories: list, labels: list, n_modes: int, height: int = 44
     return _figure(data, layout)
 
 
-def latent_figure(encoded_list: list, titles: list, modes, prior, height: int = 380) -> go.Figure:
+def latent_figure(encoded_list: list, titles: list, modes, prior, height: int = 380,
+                  prior_name: str = "prior z ~ N(0, I)") -> go.Figure:
     """BiGAN: the encoder's latent codes E(x) of real points, coloured by the mode they came from,
     over samples of the prior p(z) in grey."""
     n = len(encoded_list)
@@ -288,7 +289,7 @@ def latent_figure(encoded_list: list, titles: list, modes, prior, height: int = 
         xr, yr, _, yk = _axis_pair(i)
         layout[yk]["title"] = dict(text="z₂") if i == 0 else None
         if prior is not None and prior.shape[1] >= 2:
-            data.append(dict(type=_SCATTER, x=prior[:, 0], y=prior[:, 1], mode="markers", name="prior z ~ N(0, I)",
+            data.append(dict(type=_SCATTER, x=prior[:, 0], y=prior[:, 1], mode="markers", name=prior_name,
                              marker=dict(color="#bbbbbb", size=3), showlegend=(i == 0), xaxis=xr, yaxis=yr))
         y = enc[:, 1] if enc.shape[1] > 1 else np.zeros(len(enc))
         data.append(dict(type=_SCATTER, x=enc[:, 0], y=y, mode="markers", name="E(x), colour = mode of x",

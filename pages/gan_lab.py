@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 import uuid
-from dataclasses import fields, replace
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import streamlit as st
+import torch
 from streamlit.errors import StreamlitPageNotFoundError
 
 from gan_core import plane_raster, run_registry, viz_lab
@@ -20,7 +21,7 @@ from gan_core.lab_session import LIVE_POINTS, LabSession, output_kind
 from gan_core.losses import LOSSES
 from gan_core.nets import ACTIVATIONS
 from gan_core.toy2d import DATASETS, custom as custom_mixture, make_dataset
-from gan_core.toy_train import LockstepTrainer, ToyConfig, lab_defaults, preset
+from gan_core.toy_train import LATENT_DISTS, LockstepTrainer, ToyConfig, draw_latent, lab_defaults, preset
 from pages.common import format_value, next_lesson, page_header, show_error
 
 # ------------------------------------------------------------------------------- constants
@@ -47,8 +48,6 @@ DATASET_LABELS = {"ring8": "Ring of 8 Gaussians", "grid25": "Grid of 25 Gaussian
 LOSS_LABELS = {"minimax": "Original GAN (minimax, saturating)", "non-saturating": "Non-saturating GAN",
                "wgan-clip": "WGAN, weight clipping", "wgan-gp": "WGAN-GP (gradient penalty)",
                "lsgan": "Least-squares GAN", "hinge": "Hinge GAN"}
-HAS_LATENT_DIST = "latent_dist" in {f.name for f in fields(ToyConfig)}
-LATENT_DISTS = ["gaussian", "uniform"] if HAS_LATENT_DIST else ["gaussian"]
 LATENT_DIST_LABELS = {"gaussian": "Gaussian N(0, I)", "uniform": "Uniform on [−1, 1]"}
 CHARTS = {"losses": "Loss curves", "metrics": "Mode metrics over time", "latents": "Encoder latents (BiGAN)"}
 
@@ -96,21 +95,20 @@ def config_to_state(cfg: ToyConfig) -> dict:
         "lab_g_depth": int(cfg.g_depth), "lab_g_width": _nearest(WIDTH_OPTIONS, cfg.g_width),
         "lab_d_depth": int(cfg.d_depth), "lab_d_width": _nearest(WIDTH_OPTIONS, cfg.d_width),
         "lab_activation": cfg.activation, "lab_bigan": bool(cfg.bigan),
-        "lab_latent_dist": getattr(cfg, "latent_dist", "gaussian"),
+        "lab_latent_dist": cfg.latent_dist,
     }
     return state
 
 
 def state_to_config() -> ToyConfig:
     """The single-run configuration the widgets describe (fields without a widget: the loss's lab defaults)."""
-    extra = {"latent_dist": ss.get("lab_latent_dist", "gaussian")} if HAS_LATENT_DIST else {}
     return replace(
         lab_defaults(ss["lab_loss"], ss.get("lab_dataset")), optimizer=ss["lab_optimizer"], lr_d=float(ss["lab_lr_d"]),
         lr_g=float(ss["lab_lr_g"]), betas=(float(ss["lab_beta1"]), float(ss["lab_beta2"])),
         n_critic=int(ss["lab_n_critic"]), clip=(float(ss["lab_clip"]) or None), gp_lambda=float(ss["lab_gp_lambda"]),
         batch_size=int(ss["lab_batch"]), latent_dim=int(ss["lab_latent"]), g_depth=int(ss["lab_g_depth"]),
         g_width=int(ss["lab_g_width"]), d_depth=int(ss["lab_d_depth"]), d_width=int(ss["lab_d_width"]),
-        activation=ss["lab_activation"], bigan=bool(ss["lab_bigan"]), **extra,
+        activation=ss["lab_activation"], bigan=bool(ss["lab_bigan"]), latent_dist=ss.get("lab_latent_dist", "gaussian"),
     ).validate()
 
 
@@ -336,9 +334,10 @@ with st.expander("Settings of the single run" + (" (used by the “Your settings
     with c4:
         l1, l2 = st.columns(2)
         l1.select_slider("Latent size", LATENT_OPTIONS, key="lab_latent", bind="query-params")
-        l2.selectbox("Latent distribution", LATENT_DISTS, key="lab_latent_dist", format_func=LATENT_DIST_LABELS.get,
-                     disabled=not HAS_LATENT_DIST,
-                     help=None if HAS_LATENT_DIST else "This build's engine draws z from N(0, I) only.")
+        l2.selectbox("Latent distribution", list(LATENT_DISTS), key="lab_latent_dist", bind="query-params",
+                     format_func=LATENT_DIST_LABELS.get,
+                     help="Where the generator's input z comes from. GAN Lab offers both; with a uniform prior "
+                          "the manifold view covers the whole square [−1, 1]².")
         g1, g2 = st.columns(2)
         g1.slider("G depth", 0, 4, key="lab_g_depth", bind="query-params", help="Hidden layers of the generator.")
         g2.select_slider("G width", WIDTH_OPTIONS, key="lab_g_width", bind="query-params")
@@ -374,6 +373,13 @@ else:
         if cfg is not None:
             configs.append(cfg)
             labels.append(label if label not in labels else f"{label} ({i + 1})")
+    if len({c.arch_key() for c in configs}) > 1:
+        nets = "; ".join(f"{lab}: latent {c.latent_dim}, G {c.g_depth}×{c.g_width}, D {c.d_depth}×{c.d_width}"
+                         for lab, c in zip(labels, configs))
+        st.caption(f"These configurations differ in their networks as well as their losses ({nets}), because each "
+                   "preset keeps the setup of the paper it comes from. So a difference you see is not the loss alone: "
+                   "for a loss-only comparison, pick slots that share one network — every “lab defaults” slot "
+                   "and “Non-saturating”, “WGAN”, “WGAN-GP”, “Least-squares”, “Hinge” do.")
 
 if problems:
     for p in problems:
@@ -566,9 +572,11 @@ def _draw_charts(run: LabSession, charts) -> None:
     if "latents" in charts and any(c.bigan for c in run.configs):
         views = run.views(arrows=False, manifold=False)
         bigan = [(v.label, v.encoded) for v in views if v.encoded is not None]
-        prior = np.random.default_rng(0).standard_normal((LIVE_POINTS, 2))
+        dist = next(c.latent_dist for c in run.configs if c.bigan)
+        prior = draw_latent(LIVE_POINTS, 2, dist, torch.Generator().manual_seed(0)).numpy()
         st.plotly_chart(viz_lab.latent_figure([e for _, e in bigan], [f"{t}: E(x)" for t, _ in bigan],
-                                              run.real_modes, prior),
+                                              run.real_modes, prior,
+                                              prior_name=f"prior: {LATENT_DIST_LABELS[dist]}"),
                         width="stretch", key="lab_latents", config={"displaylogo": False})
         st.caption("A BiGAN's encoder should invert the generator: real points of one mode should land "
                    "together, and all codes together should look like the prior (grey).")

@@ -165,12 +165,12 @@ def test_image_grid_places_tiles_row_by_row_with_grey_gaps():
 
 # ------------------------------------------------------------------------------------- training
 
-def _train(tmp_path: Path, epochs: int, tag: str) -> Path:
+def _train(tmp_path: Path, epochs: int, tag: str, extra=()) -> Path:
     out = tmp_path / "pretrained" / f"dcgan-{tag}"
     train_dcgan.main(["--dataset", "synthetic", "--epochs", str(epochs), "--ngf", "8", "--ndf", "8",
                       "--batch-size", "16", "--subset-size", "20", "--eval-samples", "50",
                       "--name", f"dcgan-{tag}", "--workdir", str(tmp_path / "runs" / tag), "--out", str(out),
-                      "--device", "cpu"])
+                      "--device", "cpu", *extra])
     return out
 
 
@@ -212,6 +212,30 @@ def test_training_resumes_from_its_checkpoint_exactly(tiny_run, tmp_path):
     a = pretrained.load(uninterrupted.name, root=uninterrupted.parent).sample(8, seed=0)
     b = pretrained.load(resumed.name, root=resumed.parent).sample(8, seed=0)
     assert torch.allclose(a, b, atol=1e-5)
+
+
+def test_update_ema_is_the_exponential_average_it_claims():
+    a, b = torch.nn.Linear(3, 2), torch.nn.Linear(3, 2)
+    before = [p.detach().clone() for p in a.parameters()]
+    train_dcgan.update_ema(a, b, 0.75)
+    for pa, p0, pb in zip(a.parameters(), before, b.parameters()):
+        assert torch.allclose(pa, 0.75 * p0 + 0.25 * pb)
+    train_dcgan.update_ema(a, b, 0.0)  # decay 0 copies
+    assert all(torch.equal(pa, pb) for pa, pb in zip(a.parameters(), b.parameters()))
+
+
+def test_an_averaged_generator_is_shipped_when_asked_and_resumes_exactly(tiny_run, tmp_path):
+    _, plain = tiny_run
+    ema = _train(tmp_path / "a", 2, "ema", ["--ema-decay", "0.9", "--ema-start", "2"])
+    card = json.loads((ema / "card.json").read_text())
+    assert "moving average" in card["training"]["weights_shipped"] and "--ema-decay 0.9" in card["training"]["command"]
+    x_plain = pretrained.load(plain.name, root=plain.parent).sample(8, seed=0)
+    x_ema = pretrained.load(ema.name, root=ema.parent).sample(8, seed=0)
+    assert not torch.allclose(x_plain, x_ema, atol=1e-3)  # the average is not G's last weights
+    # Stopping after epoch 1 (before the average starts) and resuming gives the same model.
+    _train(tmp_path / "b", 1, "ema", ["--ema-decay", "0.9", "--ema-start", "2"])
+    resumed = _train(tmp_path / "b", 2, "ema", ["--ema-decay", "0.9", "--ema-start", "2"])
+    assert torch.allclose(x_ema, pretrained.load(resumed.name, root=resumed.parent).sample(8, seed=0), atol=1e-5)
 
 
 def test_load_rejects_a_weight_file_whose_sha256_does_not_match(tiny_run, tmp_path):

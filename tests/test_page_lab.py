@@ -244,3 +244,13 @@ def test_custom_points_become_the_data_and_bad_lines_get_a_message(lab):
     run = lab.session_state["lab_run"]
     assert np.allclose(run.mixture.centres, [[0, 0], [1.5, 1]])
     assert_clean(lab)
+
+
+def test_compare_all_says_that_its_networks_differ_and_the_latent_prior_is_a_setting(lab):
+    lab.button(key="lab_preset_compare").click().run()
+    notes = " ".join(c.value for c in lab.caption)
+    assert "differ in their networks" in notes and "latent 256" in notes and "latent 2," in notes
+    lab.radio(key="lab_mode").set_value("single").run()
+    lab.selectbox(key="lab_latent_dist").set_value("uniform").run()
+    assert lab.session_state["lab_run"].configs[0].latent_dist == "uniform"
+    assert_clean(lab)

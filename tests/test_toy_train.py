@@ -232,3 +232,29 @@ def test_masked_members_of_one_stack_match_their_solo_runs():
         torch.testing.assert_close(eng.D.flat[k], solo._engine.D.flat[0], rtol=1e-6, atol=1e-7)
         torch.testing.assert_close(eng.G.flat[k], solo._engine.G.flat[0], rtol=1e-6, atol=1e-7)
         assert eng.d_steps[k] == 4 * cfg.n_critic
+
+
+def test_uniform_prior_draws_on_the_square_with_the_right_moments():
+    import torch
+
+    from gan_core.toy_train import draw_latent, latent_span
+
+    z = draw_latent(200_000, 3, "uniform", torch.Generator().manual_seed(0)).numpy()
+    assert z.min() >= -1 and z.max() <= 1
+    # Uniform on [-1, 1]: mean 0, variance (b - a)^2 / 12 = 1/3.
+    assert abs(z.mean()) < 0.01 and abs(z.var() - 1 / 3) < 0.01
+    g = draw_latent(200_000, 1, "gaussian", torch.Generator().manual_seed(0)).numpy()
+    assert abs(g.var() - 1) < 0.02
+    assert latent_span("uniform") == 1.0 and latent_span("gaussian") == 3.0
+
+
+def test_a_uniform_prior_trains_and_its_manifold_grid_covers_the_square():
+    cfg = ToyConfig(loss="wgan-gp", gp_lambda=0.1, latent_dim=2, latent_dist="uniform", g_width=16, d_width=16,
+                    batch_size=32, snapshot_every=0, eval_samples=200)
+    t = Trainer(cfg, "ring8", seed=0, device="cpu")
+    t.train(5)
+    assert np.isfinite(t.sample(50)).all()
+    z, x = t.latent_grid(5)
+    assert z.min() == -1.0 and z.max() == 1.0 and np.isfinite(x).all()
+    with pytest.raises(ValueError, match="latent distribution"):
+        ToyConfig(latent_dist="cauchy").validate()
