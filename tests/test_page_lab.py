@@ -41,8 +41,8 @@ def test_single_steps_move_only_their_network():
     assert (s.d_step, s.step) == (1, 0)
     s.step_generator()
     assert (s.d_step, s.step) == (1, 1)
-    s.step_both()  # n_critic = 5 critic steps, then one generator step
-    assert (s.d_step, s.step) == (6, 2)
+    s.step_both()  # n_critic critic steps, then one generator step
+    assert (s.d_step, s.step) == (1 + s.configs[0].n_critic, 2)
 
 
 def test_lockstep_members_advance_together():
@@ -50,7 +50,7 @@ def test_lockstep_members_advance_together():
     s.start()
     s.advance(5.0, max_iters=3)
     assert [m.step_count for m in s.members] == [3, 3]
-    assert [m.d_step_count for m in s.members] == [3, 15]
+    assert [m.d_step_count for m in s.members] == [3 * c.n_critic for c in s.configs] == [3, 9]
 
 
 def test_metric_table_values_match_an_independent_count_of_modes():
