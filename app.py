@@ -11,6 +11,10 @@ for lesson in LESSONS:
     sections.setdefault(lesson.section, []).append(
         st.Page(lesson.path, title=lesson.title, icon=lesson.icon, url_path=lesson.url_path)
     )
+# Reference pages come after the lessons; they are not on the guided path (LESSONS) and its "next" links.
+sections["Reference"] = [
+    st.Page("pages/glossary.py", title="Glossary of symbols", icon=":material/menu_book:", url_path="glossary"),
+]
 page = st.navigation(sections)
 presenter_mode_controls()
 page.run()

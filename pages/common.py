@@ -55,9 +55,13 @@ def lesson_for(path: str) -> Lesson | None:
     return next((lesson for lesson in LESSONS if Path(lesson.path).name == name), None)
 
 
+_PAGE_TITLE_KEY = "_page_title"  # set by page_header: the title of exported charts that have none
+
+
 def page_header(title: str, lead: str) -> None:
     """Title, the one-sentence 'what you will see' that opens every page, and a permalink."""
     st.title(title)
+    st.session_state[_PAGE_TITLE_KEY] = title
     st.markdown(f"*{lead}*")
     link_to_this_view()
 
@@ -143,11 +147,47 @@ def presenter_mode_controls() -> None:
                   on_click=lambda: st.session_state.update({PRESENTER_KEY: False}))
 
 
-def plot(fig, key: str) -> None:
-    """Every chart the same way: full width, keyed so reruns keep zoom; larger in presenter mode."""
+def plot(fig, key: str, title: str | None = None) -> None:
+    """Every chart the same way: full width, keyed so reruns keep zoom; larger in presenter mode.
+
+    Under it, outside presenter mode, a small "Download" control offers the chart as PNG and SVG
+    (see :func:`figure_downloads`); ``title`` is the title written on those files.
+    """
     if presenter_mode():
         fig.update_layout(font=dict(size=20), height=int((fig.layout.height or 450) * 1.3))
+        st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
+        return
     st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
+    figure_downloads(fig, key, title)
+
+
+def figure_downloads(fig, key: str, title: str | None = None) -> None:
+    """A small popover with PNG and SVG downloads of ``fig``, rendered on the server by
+    ``gan_core.exports.figure_image`` only when the visitor clicks (Streamlit calls the
+    function it was given then, on its own thread): a page render only registers them.
+
+    The title on the file is ``title``, else the figure's own, else the page's.
+    """
+    from gan_core import exports
+
+    name = title or fig.layout.title.text or st.session_state.get(_PAGE_TITLE_KEY) or ""
+    stem = key.replace("_", "-")
+    with st.popover("Download", icon=":material/download:", type="tertiary",
+                    help="This chart as a picture file, for slides or notes."):
+        try:
+            exports.browser_path()
+        except RuntimeError as exc:
+            st.caption(f"Downloads are not available on this server: {exc}")
+            return
+        for fmt, label, mime, icon, what in (
+            ("png", "PNG image", "image/png", ":material/image:", "a sharp picture (twice screen resolution)"),
+            ("svg", "SVG drawing", "image/svg+xml", ":material/draw:", "a vector drawing that scales to any size"),
+        ):
+            st.download_button(
+                label, data=lambda fmt=fmt: exports.figure_image(fig, fmt, title=name or None),
+                file_name=f"{stem}.{fmt}", mime=mime, key=f"{key}__{fmt}", icon=icon, on_click="ignore",
+                type="tertiary", help=f"{fmt.upper()}: {what}. Made on the server when you click; the first "
+                                      "one takes a few seconds.")
 
 
 FAMILY_LABELS = {"gaussian": "Gaussian", "mixture": "Mixture of two Gaussians", "uniform": "Uniform"}

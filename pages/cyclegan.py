@@ -207,6 +207,10 @@ else:
                   help=f"The shipped classifier reads ② as {int(probabilities['translated'][0].argmax())}; "
                        f"the input is a {label}.")
 
+    # The download sits under the result; it is filled in once the comparison row (if shown) is known.
+    download_slot = st.container()
+    grid_rows = [[(_picture(_to_uint8(out[part])[0], 6), text.replace("*", "")) for part, text in shown]]
+
     st.subheader("The objective, term by term")
     lam = card.get("objective", {}).get("lambda_cycle", 10.0)
     lam_id = card.get("objective", {}).get("lambda_identity", 5.0)
@@ -256,6 +260,10 @@ else:
                 cols[1].image(_picture(_to_uint8(plain_out["translated"])[0]), caption="② G(x) without the cycle term")
                 cols[2].image(_picture(_to_uint8(plain_out["reconstructed"])[0]), caption="③ F(G(x)) without it")
                 cols[3].image(_picture(_to_uint8(plain_out["identity"])[0]), caption="④ F(x) without it")
+                grid_rows.append([(_picture(_to_uint8(x)[0], 6), "① x (same input)"),
+                                  (_picture(_to_uint8(plain_out["translated"])[0], 6), "② G(x) without the cycle term"),
+                                  (_picture(_to_uint8(plain_out["reconstructed"])[0], 6), "③ F(G(x)) without it"),
+                                  (_picture(_to_uint8(plain_out["identity"])[0], 6), "④ F(x) without it")])
                 plain_cycle = float(plain_out["cycle_l1"][0])
                 st.metric("Cycle L1 without the cycle term / pixels", f"{plain_cycle:.3f}",
                           delta=f"{plain_cycle - cycle_l1:+.3f} vs the full model", delta_color="inverse")
@@ -276,6 +284,17 @@ else:
                 st.caption("Without the cycle term each generator only has to fool its discriminator: it "
                            "may print a tidy digit, but nothing forces it to be the same digit, and "
                            "the way back cannot recover the input.")
+
+if x is not None:
+    from gan_core.exports import captioned_grid
+
+    what = f"gallery{index + 1}" if source == "Gallery" else {"Upload": "upload", "Draw": "drawing"}[source]
+    download_slot.download_button(
+        "Download these pictures as PNG", data=lambda rows=grid_rows: captioned_grid(rows),
+        file_name=f"{name}-{direction}-{what}.png", mime="image/png", key="cg_download",
+        icon=":material/download:", on_click="ignore",
+        help="The round trip above" + (" and the comparison without the cycle term" if len(grid_rows) > 1 else "")
+             + ", with their captions, in one picture.")
 
 with st.expander("Where the models and pictures come from"):
     data = card.get("data", {})

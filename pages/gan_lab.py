@@ -16,7 +16,7 @@ import streamlit as st
 import torch
 from streamlit.errors import StreamlitPageNotFoundError
 
-from gan_core import plane_raster, run_registry, viz_lab
+from gan_core import exports, plane_raster, run_registry, viz_lab
 from gan_core.lab_session import LIVE_POINTS, LabSession, output_kind
 from gan_core.losses import LOSSES
 from gan_core.nets import ACTIVATIONS
@@ -672,6 +672,13 @@ def timeline():
     st.plotly_chart(fig, width="stretch", key="lab_timeline_fig", config={"displaylogo": False})
     st.caption("Frame metrics are the latest snapshot taken before that frame (metrics are measured about every "
                "second of training).")
+    # The frames as they are now (the run may still add some); the GIF is only drawn when asked for.
+    kept, kinds = list(frames), [output_kind(c.loss) for c in run.configs]
+    st.download_button(
+        "Download the timeline as an animated GIF", key="lab_timeline_gif", mime="image/gif", on_click="ignore",
+        file_name=f"gan-lab-{run.mixture.name}-step{kept[-1].step}.gif", icon=":material/animated_images:",
+        data=lambda: exports.timeline_gif(kept, run.real_points, run.mixture.extent, kinds, run.labels),
+        help=f"{min(len(kept), 120)} frames, made on the server; a few seconds for a side-by-side run.")
 
 
 timeline()

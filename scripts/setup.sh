@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Set up everything the app and its tests need on a fresh Debian machine (run as root):
-# Debian's Chromium for the browser tests, a virtual environment in .venv with the pinned
-# packages.  Safe to run again: it skips what is already in place.
+# Debian's Chromium (the app exports figures as PNG / SVG through it; the browser tests drive
+# it), a TrueType font, and a virtual environment in .venv with the pinned packages.
+# Safe to run again: it skips what is already in place.  (--with-browser is accepted for
+# older instructions; the browser is always installed.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-want_browser=${1:-}
-if [ "$want_browser" = "--with-browser" ] && ! { [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi dejavu; }; then
-  echo "== installing Debian's chromium (browser tests) and a TrueType font (printed-digit tests)"
+if ! { [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi dejavu; }; then
+  echo "== installing Debian's chromium (figure exports, browser tests) and a TrueType font"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq chromium fonts-dejavu-core fontconfig >/dev/null

@@ -3,5 +3,5 @@
 #   bash scripts/test.sh            extra pytest arguments are passed through
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh --with-browser
+bash scripts/setup.sh
 exec .venv/bin/python -m pytest "$@"

@@ -1,6 +1,10 @@
 """The training lab in a real browser: Start trains and redraws, Pause freezes the counter."""
+import io
 import re
 import time
+from pathlib import Path
+
+from PIL import Image
 
 from conftest import SCREENSHOTS
 
@@ -74,6 +78,15 @@ def test_start_trains_and_redraws_and_pause_freezes_the_counter(page, server_url
     # Paused, the interactive figure is back and shows where the generator moved to.
     assert wait_until(lambda: page.evaluate(FAKES_FINGERPRINT) not in (None, before), 30)
     assert page.locator("[data-testid=stException]").count() == 0
+
+    # The run's timeline downloads as an animated GIF, made on the server from the frames.
+    button = page.get_by_role("button", name="Download the timeline as an animated GIF")
+    button.scroll_into_view_if_needed()
+    with page.expect_download(timeout=60_000) as info:
+        button.click()
+    gif = Image.open(io.BytesIO(Path(info.value.path()).read_bytes()))
+    assert gif.format == "GIF" and gif.n_frames >= 2 and gif.size[0] >= 200
+    assert info.value.suggested_filename.endswith(".gif")
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for width, height in ((1920, 1080), (1280, 800)):

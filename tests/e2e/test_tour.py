@@ -7,7 +7,7 @@ from pages.common import LESSONS
 
 from conftest import SCREENSHOTS
 
-PAGES = [("home", "")] + [(lesson.url_path, lesson.url_path) for lesson in LESSONS]
+PAGES = [("home", "")] + [(lesson.url_path, lesson.url_path) for lesson in LESSONS] + [("glossary", "glossary")]
 
 
 def wait_for_page(page, min_charts: int = 1, timeout: float = 90) -> None:
