@@ -323,12 +323,15 @@ class DCGANSampler:
         return data["images"], [int(e) for e in data["epochs"].tolist()]
 
     def losses(self) -> dict | None:
-        """The recorded per-epoch losses (``losses.json``), or None when not shipped."""
+        """The recorded per-epoch losses (``losses.json``), or None when not shipped or unreadable."""
         filename = self.card.get("files", {}).get("losses")
         path = self.folder / filename if filename else None
         if path is None or not path.is_file():
             return None
-        return json.loads(path.read_text())
+        try:
+            return json.loads(path.read_text())
+        except (OSError, ValueError):  # a damaged record must not take the page down
+            return None
 
 
 def build_generator(architecture: dict) -> Generator:

@@ -4,15 +4,43 @@ Each model is a folder ``pretrained/<name>/`` holding ``card.json`` and one or m
 ``*.safetensors`` files.  The card names the model's ``kind`` (which module builds it)
 and the sha256 of every weight file; :func:`load` refuses a file whose digest differs, so a
 truncated or tampered download never reaches the network code.
+
+The folder is ``pretrained/`` next to ``gan_core/`` unless the environment variable
+``GAN_PRETRAINED_DIR`` names another one (a mirror, or a damaged copy in fault tests).  It is
+read at call time: every function here, and the module attribute ``PRETRAINED_DIR`` that the
+pages read, follow the variable as it is when they are called.  Assigning
+``pretrained.PRETRAINED_DIR = path`` (as tests do with ``monkeypatch.setattr``) takes precedence
+over the variable until the attribute is deleted again.
 """
 from __future__ import annotations
 
 import hashlib
 import importlib
 import json
+import os
 from pathlib import Path
 
-PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
+#: The folder shipped with the repository.
+SHIPPED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
+#: Environment variable that overrides :data:`SHIPPED_DIR`.
+ENV_VAR = "GAN_PRETRAINED_DIR"
+
+
+def pretrained_dir() -> Path:
+    """The models folder now: an assigned ``PRETRAINED_DIR``, else ``$GAN_PRETRAINED_DIR``, else the shipped one."""
+    assigned = globals().get("PRETRAINED_DIR")
+    if assigned is not None:
+        return Path(assigned)
+    override = os.environ.get(ENV_VAR, "").strip()
+    return Path(override).expanduser() if override else SHIPPED_DIR
+
+
+def __getattr__(name: str):
+    # PEP 562: ``pretrained.PRETRAINED_DIR`` is computed on each access (see the module doc).
+    if name == "PRETRAINED_DIR":
+        return pretrained_dir()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # kind (card["kind"]) -> "module:function" that builds the model from (folder, card).
 _BUILDERS = {
@@ -28,7 +56,7 @@ class PretrainedError(RuntimeError):
 
 def available(root: Path | None = None) -> list[str]:
     """Names of the model folders that have a card (whether or not their weights are intact)."""
-    root = Path(root) if root is not None else PRETRAINED_DIR
+    root = Path(root) if root is not None else pretrained_dir()
     if not root.is_dir():
         return []
     return sorted(p.name for p in root.iterdir() if (p / "card.json").is_file())
@@ -36,7 +64,7 @@ def available(root: Path | None = None) -> list[str]:
 
 def read_card(name: str, root: Path | None = None) -> dict:
     """The parsed ``card.json`` of model ``name``; :class:`PretrainedError` if absent or unreadable."""
-    root = Path(root) if root is not None else PRETRAINED_DIR
+    root = Path(root) if root is not None else pretrained_dir()
     path = root / name / "card.json"
     if not path.is_file():
         raise PretrainedError(f"No pretrained model called {name!r}: {path} does not exist.")
@@ -60,7 +88,7 @@ def verify_weights(name: str, card: dict, root: Path | None = None) -> dict[str,
     Returns ``{file name: path}``.  Raises :class:`PretrainedError` naming the file when one is
     missing, is not a ``.safetensors`` file, or its digest differs from the card's.
     """
-    root = Path(root) if root is not None else PRETRAINED_DIR
+    root = Path(root) if root is not None else pretrained_dir()
     expected = card.get("sha256") or {}
     if not expected:
         raise PretrainedError(f"The card of {name!r} lists no weight files with their sha256.")
@@ -87,7 +115,7 @@ def load(name: str, root: Path | None = None):
     DCGAN models return an object with ``.latent_dim`` and ``.sample(n, seed=None)``;
     CycleGAN models one with ``.domains`` and ``.translate(images, direction)``.
     """
-    root = Path(root) if root is not None else PRETRAINED_DIR
+    root = Path(root) if root is not None else pretrained_dir()
     card = read_card(name, root)
     kind = card.get("kind")
     if kind not in _BUILDERS:

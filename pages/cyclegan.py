@@ -84,7 +84,11 @@ if not available:
 left, right = st.columns(2)
 name = left.selectbox("Model", available, format_func=lambda k: f"{k} ({MODELS[k]})", key="cg_model",
                       bind="query-params")
-card = pretrained.read_card(name, Path(root))
+try:
+    card = pretrained.read_card(name, Path(root))
+except pretrained.PretrainedError as exc:
+    show_error(f"The model could not be loaded: {exc}")
+    st.stop()
 domain_a, domain_b = (DOMAIN_LABELS.get(d, d) for d in card["domains"])
 direction = right.radio(
     "Direction", ["a2b", "b2a"], horizontal=True, key="cg_direction", bind="query-params",

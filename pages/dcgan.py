@@ -175,7 +175,7 @@ st.header("5. How it learned")
 progression = sampler.progression()
 history = sampler.losses()
 if progression is None or history is None:
-    show_error("The training record (progression.safetensors / losses.json) is missing for this model.")
+    show_error("The training record (progression.safetensors / losses.json) is missing or unreadable for this model.")
 else:
     frames, epochs = progression
     epoch = st.select_slider("Epoch", options=epochs, value=epochs[-1], key="dcgan_epoch", bind="query-params")

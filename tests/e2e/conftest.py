@@ -82,3 +82,49 @@ def page(browser):
     page.set_default_timeout(60_000)
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def server_factory():
+    """Start more servers with extra environment variables: ``start(env, name)`` -> a namespace with
+    ``url``, ``process`` (its pid is the app's) and ``stop()``.
+
+    Each runs scripts/serve.py on its own free port (log: artifacts/e2e-server-<name>.log); all are
+    stopped at the end of the session, or earlier with ``server.stop()``.
+    """
+    from types import SimpleNamespace
+
+    started = []
+
+    def stop(process, log) -> None:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+        if not log.closed:
+            log.close()
+
+    def start(env: dict | None = None, name: str = "extra", timeout: float = 90):
+        port = free_port()
+        (ROOT / "artifacts").mkdir(exist_ok=True)
+        log = open(ROOT / "artifacts" / f"e2e-server-{name}.log", "w")
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "scripts" / "serve.py"), "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            env={**os.environ, **{k: str(v) for k, v in (env or {}).items()}},
+        )
+        server = SimpleNamespace(url=f"http://127.0.0.1:{port}", process=process,
+                                 stop=lambda: stop(process, log))
+        started.append(server)
+        wait_healthy(server.url, process, timeout)
+        return server
+
+    try:
+        yield start
+    finally:
+        for server in started:
+            server.stop()

@@ -1,0 +1,185 @@
+"""Faults seen from a real browser, each on a server of its own (the ``server_factory`` fixture).
+
+1. Damaged model files (``GAN_PRETRAINED_DIR`` = a damaged copy of pretrained/): the DCGAN and
+   CycleGAN pages explain what is wrong, an intact model on the same server still works, and the
+   other lessons are untouched.
+2. A visitor whose browser dies mid-training: with ``GAN_LAB_MAX_RUNS=1`` and ``GAN_LAB_STALE_S=3``
+   the server frees the slot a few seconds later (a second visitor can Start), and it does no
+   work for the dead session meanwhile (its CPU use drops back).
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from test_tour import wait_for_page
+
+STALE_S = 3
+STEP = re.compile(r"Step ([\d,]+)")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def no_exception(page) -> bool:
+    return page.locator("[data-testid=stException]").count() == 0
+
+
+def errors(page) -> list[str]:
+    return [t.replace("error\n\n", "").strip() for t in page.locator("[data-testid=stAlertContentError]").all_inner_texts()]
+
+
+def wait_until(predicate, timeout: float):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    return predicate()
+
+
+# ------------------------------------------------------------------------------- damaged models
+@pytest.fixture(scope="module")
+def damaged_server(tmp_path_factory, server_factory):
+    copy = tmp_path_factory.mktemp("damaged") / "pretrained"
+    shutil.copytree(ROOT / "pretrained", copy)
+    (copy / "dcgan-mnist" / "generator.safetensors").unlink()  # missing
+    weights = copy / "cyclegan-digits" / "generators.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100_000])  # truncated
+    server = server_factory({"GAN_PRETRAINED_DIR": str(copy)}, name="damaged-models")
+    yield server, copy
+    server.stop()
+
+
+def test_dcgan_page_names_the_missing_file_and_the_other_model_still_works(browser, damaged_server):
+    server, copy = damaged_server
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        page.goto(f"{server.url}/dcgan")
+        assert wait_until(lambda: errors(page), 120), "no error message on the DCGAN page"
+        time.sleep(1.0)
+        [message] = errors(page)
+        assert "generator.safetensors is missing" in message and str(copy / "dcgan-mnist") in message, message
+        assert no_exception(page)
+        assert page.locator("[data-testid=stImage] img").count() == 0  # stopped at the message
+        # The same server, the intact model: samples are drawn.
+        page.goto(f"{server.url}/dcgan?dcgan_model=dcgan-fashion-mnist+%28Fashion-MNIST+clothes%29")
+        wait_for_page(page, min_charts=3, timeout=120)
+        assert "dcgan_model=dcgan-fashion-mnist" in page.url
+        assert not errors(page) and no_exception(page)
+    finally:
+        page.close()
+
+
+def test_cyclegan_page_names_the_corrupted_file(browser, damaged_server):
+    server, _ = damaged_server
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        page.goto(f"{server.url}/cyclegan")
+        assert wait_until(lambda: errors(page), 120), "no error message on the CycleGAN page"
+        time.sleep(1.0)
+        [message] = errors(page)
+        assert "generators.safetensors is corrupted" in message and "cyclegan-digits" in message, message
+        assert no_exception(page)
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("path", ["information-theory", "gan-objective", ""])
+def test_other_lessons_render_on_the_damaged_server(browser, damaged_server, path):
+    server, _ = damaged_server
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        page.goto(f"{server.url}/{path}")
+        wait_for_page(page, timeout=120)
+        assert no_exception(page) and not errors(page)
+        assert page.locator("h1").count() >= 1
+    finally:
+        page.close()
+
+
+# ------------------------------------------------------------------------- a browser that dies
+def read_step(page) -> int:
+    text = page.locator("[data-testid=stMarkdownContainer]").filter(has_text="generator steps").first.inner_text()
+    return int(STEP.search(text).group(1).replace(",", ""))
+
+
+def open_lab(context, url: str):
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{url}/gan-lab")
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=120_000)
+    page.get_by_role("button", name="Start").wait_for()
+    time.sleep(1.0)  # let the session connect, so that the click is not lost
+    return page
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the process and its waited-for children, in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(v) for v in fields[11:15]) / CLOCK_TICKS
+
+
+def cpu_share(pid: int, seconds: float = 3.0) -> float:
+    """Cores the process used on average over the next ``seconds``."""
+    before, started = cpu_seconds(pid), time.time()
+    time.sleep(seconds)
+    return (cpu_seconds(pid) - before) / (time.time() - started)
+
+
+def test_a_browser_closed_mid_training_frees_its_slot_and_its_cpu(browser, server_factory):
+    server = server_factory({"GAN_LAB_MAX_RUNS": 1, "GAN_LAB_STALE_S": STALE_S}, name="one-slot")
+    pid = server.process.pid
+    first = browser.new_context(viewport={"width": 1280, "height": 900})
+    second = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        a = open_lab(first, server.url)
+        b = open_lab(second, server.url)
+        idle_share = cpu_share(pid, 2.0)
+
+        a.get_by_role("button", name="Start").click()
+        assert wait_until(lambda: read_step(a) > 20, 60), "the first visitor's run did not train"
+        busy_share = cpu_share(pid, 2.0)
+        # The single slot is taken: the second visitor is told so.
+        b.get_by_role("button", name="Start").click()
+        assert wait_until(lambda: b.get_by_text("The server is training 1 runs").count() > 0, 30), \
+            "the second visitor was not told the server is full"
+        assert read_step(b) == 0 and read_step(a) > 0
+
+        first.close()  # the first visitor's browser goes away mid-run, without pressing Pause
+        first = None
+        closed = time.time()
+        time.sleep(1.5)  # the last refresh already on its way finishes
+        after_share = cpu_share(pid, 3.0)
+
+        # The second visitor presses Start until the slot is reclaimed.
+        started = None
+        while time.time() - closed < STALE_S + 10:
+            b.get_by_role("button", name="Start").click()
+            if wait_until(lambda: b.get_by_role("button", name="Pause").count() > 0, 2.5):
+                started = time.time() - closed
+                break
+        assert started is not None, f"the slot was not reclaimed within {STALE_S + 10} s"
+        assert wait_until(lambda: read_step(b) > 0, 60), "the second visitor's run did not train"
+        b.get_by_role("button", name="Pause").click()
+        assert wait_until(lambda: b.get_by_role("button", name="Start").count() > 0, 45)
+        time.sleep(1.0)
+        paused_share = cpu_share(pid, 3.0)
+        assert no_exception(b)
+        print(f"\nserver CPU (cores): idle {idle_share:.2f}, training {busy_share:.2f}, "
+              f"after the browser closed {after_share:.2f}, after Pause {paused_share:.2f}; "
+              f"slot reclaimed {started:.1f} s after the close (GAN_LAB_STALE_S={STALE_S})")
+        assert busy_share > 0.2, "training should keep the server busy (else the CPU checks prove nothing)"
+        assert after_share < 0.3, f"the server kept working for a closed browser: {after_share:.2f} cores"
+        assert paused_share < 0.3, f"the server kept working after Pause: {paused_share:.2f} cores"
+        assert started >= STALE_S - 1, f"the slot came free after {started:.1f} s, before it went stale"
+    finally:
+        for context in (first, second):
+            if context is not None:
+                context.close()
+        server.stop()
