@@ -7,9 +7,10 @@ Usage::
 1. Sampling: ``load(name).sample(64, seed)`` with the model already loaded (as the page's
    ``st.cache_resource`` keeps it), ``torch.set_num_threads(threads)``; median and 90th
    percentile over ``repeats`` calls.  Target: <= 30 ms on 2 cores.
-2. First render: a fresh Python process imports Streamlit (what a started server has done),
-   then times the page's first complete script run under ``AppTest`` -- importing torch,
-   checking sha256, loading the model and drawing every section -- and a second run (cached).
+2. First render: a fresh Python process imports Streamlit and torch (what a server started
+   by ``scripts/serve.py`` has done before its first request), then times the page's first
+   complete script run under ``AppTest`` -- checking sha256, loading the model and drawing
+   every section -- and a second run (cached).
    Target: first render <= 2 s.
 """
 from __future__ import annotations
@@ -28,6 +29,7 @@ FIRST_RENDER = r"""
 import sys, time, json
 sys.path.insert(0, {root!r})
 import streamlit  # a running server has this imported already
+import torch  # and this: scripts/serve.py imports it before taking requests
 from streamlit.testing.v1 import AppTest
 at = AppTest.from_file({page!r}, default_timeout=120)
 at.session_state["dcgan_model"] = {model!r}

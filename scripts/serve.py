@@ -5,7 +5,8 @@ Same as ``streamlit run app.py`` with one difference.  Streamlit treats a folder
 own ``st.navigation`` has run once; on a freshly started server the very first visitor who
 opens a deep link (say ``/gan-objective``, a presenter's bookmark) would get a spurious
 "Page not found" pop-up.  Telling Streamlit up front that the app uses ``st.navigation``
-removes that.  Everything else is plain ``streamlit run``.
+removes that.  It also imports torch and warms plotly before the first request (see the end
+of this file; GAN_NO_PRELOAD=1 turns that off).  Everything else is plain ``streamlit run``.
 """
 import os
 import sys
@@ -40,6 +41,11 @@ def _warm_imports() -> None:
 
 
 if os.environ.get("GAN_NO_PRELOAD") != "1":
+    # torch first and in this thread, before the server takes its first request: about a second
+    # here, which the first visitor of the lab or an image page would otherwise wait.  (Importing
+    # it from a second thread while a page imports it too is not safe, so not in the thread below.)
+    import torch  # noqa: F401
+
     threading.Thread(target=_warm_imports, name="warm-imports", daemon=True).start()
 sys.argv = ["streamlit", "run", str(ROOT / "app.py"), *sys.argv[1:]]
 sys.exit(cli.main())
