@@ -63,3 +63,18 @@ def test_next_links_walk_the_whole_path(page, server_url):
         page.wait_for_url(f"**/{following.url_path}")
         wait_for_page(page)
         assert page.locator("[data-testid=stException]").count() == 0
+
+
+def test_no_page_asks_the_network_for_anything(page, server_url):
+    """The app runs offline: every request of every page (scripts, fonts, images, data) goes to
+    the app's own server, never to a CDN, a font service or an image host."""
+    host = server_url.split("//", 1)[1]
+    seen = []
+    page.on("request", lambda r: seen.append(r.url))
+    for _, path in PAGES:
+        page.goto(f"{server_url}/{path}")
+        wait_for_page(page)
+    local = [u for u in seen if u.startswith(("data:", "blob:", "about:")) or u.split("//", 1)[-1].startswith(host)]
+    outside = sorted(set(seen) - set(local))
+    assert len(local) > 20  # the listener saw the app's own scripts, styles and media
+    assert outside == [], outside[:10]
