@@ -13,6 +13,8 @@ from urllib.parse import quote
 import streamlit as st
 from streamlit.errors import StreamlitAPIException, StreamlitPageNotFoundError
 
+from gan_core import viz
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -153,6 +155,7 @@ def plot(fig, key: str, title: str | None = None) -> None:
     Under it, outside presenter mode, a small "Download" control offers the chart as PNG and SVG
     (see :func:`figure_downloads`); ``title`` is the title written on those files.
     """
+    viz.thin_lines(fig)  # display only: dense grids drawn with a few hundred points per line
     if presenter_mode():
         fig.update_layout(font=dict(size=20), height=int((fig.layout.height or 450) * 1.3))
         st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})

@@ -198,3 +198,31 @@ def test_maximum_likelihood_and_kl_share_their_optimum():
     assert locs[np.argmin(kl)] == pytest.approx(mean, abs=0.01)  # for N(mu, 1) the KL optimum is the mean
     assert locs[np.argmax(minus_ce)] == locs[np.argmin(kl)]
     assert locs[np.argmax(avg)] == pytest.approx(mean, abs=0.05)
+
+
+# ------------------------------------------------------------------ display thinning (gan_core.viz)
+
+def test_thinned_lines_look_like_the_full_grid():
+    import plotly.graph_objects as go
+
+    from gan_core import viz
+
+    x = np.linspace(-10, 10, 3001)
+    y = np.exp(-0.5 * (x / 0.1) ** 2) + 0.3 * np.exp(-0.5 * ((x + 3) / 0.6) ** 2)
+    idx = viz.thin_indices(x, y)
+    assert len(idx) <= viz.DISPLAY_POINTS + 8 and idx[0] == 0 and idx[-1] == len(x) - 1
+    assert np.argmax(y) in idx
+    # Drawn as straight segments between the kept points, the line stays within 1% of its peak.
+    assert np.max(np.abs(np.interp(x, x[idx], y[idx]) - y)) < 0.01 * y.max()
+
+    gap = y.copy()
+    gap[1000:1200] = np.nan
+    fig = go.Figure([go.Scatter(x=x, y=gap), go.Scatter(x=x, y=y, mode="markers"), go.Scatter(x=x[:50], y=y[:50])])
+    viz.thin_lines(fig)
+    line, markers, short = fig.data
+    assert len(line.x) < 1000 and len(markers.x) == 3001 and len(short.x) == 50
+    kept = np.asarray(line.y, dtype=float)
+    kept_x = np.asarray(line.x)
+    inside = (kept_x >= x[1000]) & (kept_x <= x[1199])
+    assert inside.any() and np.isnan(kept[inside]).all()  # the gap is still a gap
+    assert np.isfinite(kept[kept_x == x[999]]).all() and np.isfinite(kept[kept_x == x[1200]]).all()
