@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,20 +60,11 @@ def bench_core(repeats: int) -> None:
 def bench_browser() -> None:
     from playwright.sync_api import sync_playwright
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, str(ROOT / "scripts" / "serve.py"), "--server.port", str(port), "--server.address",
-         "127.0.0.1", "--server.headless", "true"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+    from local_app import LocalApp
+
+    app = LocalApp().start()
+    url = app.url
     try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.2)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
                                                  args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
@@ -103,8 +91,7 @@ def bench_browser() -> None:
                       f"exceptions on page: {page.locator('[data-testid=stException]').count()}")
             browser.close()
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        app.stop()
 
 
 def main() -> None:

@@ -28,16 +28,15 @@ import argparse
 import json
 import os
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from local_app import LocalApp  # noqa: E402
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 PRESET_BUTTONS = {"collapse": "Mode collapse (original GAN)", "wgan-clip": "WGAN with weight clipping",
@@ -146,23 +145,9 @@ def main(argv=None) -> int:
 
     from playwright.sync_api import sync_playwright
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = dict(os.environ, GAN_LAB_MAX_STEPS="1000000")
-    log = open("/tmp/bench_lab_server.log", "w")
-    server = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "serve.py"), "--server.port", str(port),
-                               "--server.address", "127.0.0.1", "--server.headless", "true"],
-                              cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
     result = {"preset": args.preset, "load_before": os.getloadavg(), "phases": []}
-    try:
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(url + "/_stcore/health", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.2)
+    with LocalApp(env={"GAN_LAB_MAX_STEPS": "1000000"}, log="/tmp/bench_lab_server.log") as app:
+        url = app.url
         configs = _configs(args.preset)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM,
@@ -187,13 +172,6 @@ def main(argv=None) -> int:
             result["phases"].append({"kind": "headless", **h})
             print(f"headless: {h['it_per_s']:.1f} it/s", flush=True)
             browser.close()
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
     hs = [p["it_per_s"] for p in result["phases"] if p["kind"] == "headless"]
     bs = [p["it_per_s"] for p in result["phases"] if p["kind"] == "browser"]
     rs = [p["refresh_per_s"] for p in result["phases"] if p["kind"] == "browser"]

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -86,30 +85,24 @@ def browser_first_render() -> tuple[float, float]:
     from playwright.sync_api import sync_playwright
 
     sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-    from conftest import CHROMIUM, CHROMIUM_ARGS, free_port, wait_healthy  # noqa: E402
+    from conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+    from local_app import LocalApp  # noqa: E402
 
-    port = free_port()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page()
         start = time.perf_counter()
-        server = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "serve.py"), "--server.port", str(port),
-                                   "--server.address", "127.0.0.1"], cwd=ROOT, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.STDOUT)
         try:
-            url = f"http://127.0.0.1:{port}"
-            wait_healthy(url, server)
-            page.goto(url)
-            page.wait_for_selector("h1", timeout=60_000)
-            page.get_by_text("The path").wait_for(timeout=60_000)  # the last block the script sends
-            content = time.perf_counter() - start
-            # Streamlit loads plotly.js lazily, on the first chart: the drawing lags the content.
-            page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
-            chart = time.perf_counter() - start
+            with LocalApp(timeout=60) as app:
+                page.goto(app.url)
+                page.wait_for_selector("h1", timeout=60_000)
+                page.get_by_text("The path").wait_for(timeout=60_000)  # the last block the script sends
+                content = time.perf_counter() - start
+                # Streamlit loads plotly.js lazily, on the first chart: the drawing lags the content.
+                page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+                chart = time.perf_counter() - start
         finally:
             browser.close()
-            server.terminate()
-            server.wait(timeout=10)
     return content, chart
 
 

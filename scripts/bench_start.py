@@ -21,17 +21,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from local_app import LocalApp  # noqa: E402
 from pages.common import LESSONS  # noqa: E402
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -62,22 +60,10 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
     result = {"load_before": os.getloadavg()}
-    server = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "serve.py"), "--server.port", str(port),
-                               "--server.address", "127.0.0.1"], cwd=ROOT, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.STDOUT)
-    try:
-        t_start = time.perf_counter()
-        while True:
-            try:
-                urllib.request.urlopen(url + "/_stcore/health", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.1)
+    t_start = time.perf_counter()
+    with LocalApp() as app:
+        url = app.url
         result["server_ready_s"] = time.perf_counter() - t_start
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
@@ -127,12 +113,6 @@ def main(argv=None) -> int:
             result["page_switch_s"] = switch
             ctx.close()
             browser.close()
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
     result["load_after"] = os.getloadavg()
     c, s = list(result["cold_open_s"].values()), list(result["page_switch_s"].values())
     print(f"cold open: median {statistics.median(c):.2f} s, max {max(c):.2f} s (target 5 s); "

@@ -35,16 +35,16 @@ import asyncio
 import json
 import os
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+from local_app import LocalApp, healthy  # noqa: E402
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -65,50 +65,6 @@ const __probe = setInterval(() => {
 
 
 # ------------------------------------------------------------------------------------- the server
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=5) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
-def start_server(max_runs: int, log_path: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    log = open(log_path, "w")
-    env = {**os.environ, "GAN_LAB_MAX_RUNS": str(max_runs)}
-    process = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "serve.py"), "--server.port", str(port),
-                                "--server.address", "127.0.0.1", "--server.headless", "true"],
-                               cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with code {process.returncode}; see {log_path}")
-        if healthy(url):
-            return process, url
-        time.sleep(0.2)
-    process.kill()
-    raise TimeoutError(f"the server did not answer within 90 s; see {log_path}")
-
-
-def stop_server(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
 def descendants(pid: int) -> list[int]:
     """``pid`` and every process below it (from /proc's parent links)."""
     children: dict[int, list[int]] = {}
@@ -382,7 +338,8 @@ def main(argv=None) -> int:
 
     log_path = ROOT / "artifacts" / "load-test-server.log"
     started = time.time()
-    process, url = start_server(args.max_runs, log_path)
+    app = LocalApp(env={"GAN_LAB_MAX_RUNS": args.max_runs}, log=log_path).start()
+    process, url = app.process, app.url
     sampler = RssSampler(process.pid)
     sampler.start()
     try:
@@ -392,10 +349,10 @@ def main(argv=None) -> int:
         records = asyncio.run(run_sessions(url, args))
         server_cpu, sessions_wall = cpu_seconds(process.pid) - cpu_before, time.time() - sessions_started
         client_cpu = _own_cpu_seconds() - client_before  # this script, Playwright's driver and Chromium (all ended)
-        alive = healthy(url) and process.poll() is None
+        alive = healthy(url, timeout=10) and process.poll() is None
     finally:
         sampler.stop()
-        stop_server(process)
+        app.stop()
     wall = time.time() - started
 
     checks = verdict(records, args.sessions, args.max_runs, alive)
