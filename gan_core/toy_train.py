@@ -958,7 +958,7 @@ def main(argv=None) -> int:
                 cfg = replace(cfg, iters=iters)
         over = {k: getattr(args, k) for k in ("latent_dim", "g_depth", "g_width", "d_depth", "d_width",
                                               "batch_size", "n_critic", "lr_d", "lr_g", "clip", "gp_lambda",
-                                              "activation", "optimizer", "snapshot_every")
+                                              "activation", "optimizer", "snapshot_every", "latent_dist")
                 if getattr(args, k) is not None}
         if args.bigan:
             over["bigan"] = True

@@ -198,6 +198,18 @@ def test_cli_writes_json_and_2500_float32_samples(tmp_path, capsys):
     assert "modes captured" in capsys.readouterr().out
 
 
+def test_cli_overrides_reach_the_config(tmp_path):
+    # Every "override the lab default" flag must land in the trained configuration.
+    out = tmp_path / "o.json"
+    rc = toy_train.main(["--iters", "1", "--device", "cpu", "--latent-dist", "uniform", "--latent-dim", "3",
+                         "--g-width", "8", "--d-width", "8", "--n-critic", "2", "--beta1", "0.1",
+                         "--json", str(out)])
+    assert rc == 0
+    cfg = json.loads(out.read_text())["config"]
+    assert cfg["latent_dist"] == "uniform" and cfg["latent_dim"] == 3 and cfg["n_critic"] == 2
+    assert cfg["g_width"] == 8 and cfg["betas"][0] == 0.1
+
+
 def test_cli_reports_bad_input_without_a_traceback(capsys):
     assert toy_train.main(["--dataset", "ring9", "--iters", "1"]) == 2
     assert "unknown dataset" in capsys.readouterr().err
