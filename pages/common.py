@@ -60,12 +60,16 @@ def lesson_for(path: str) -> Lesson | None:
 _PAGE_TITLE_KEY = "_page_title"  # set by page_header: the title of exported charts that have none
 
 
-def page_header(title: str, lead: str) -> None:
-    """Title, the one-sentence 'what you will see' that opens every page, and a permalink."""
+def page_header(title: str, lead: str, link: bool = True) -> None:
+    """Title, the one-sentence 'what you will see' that opens every page, and a permalink.
+
+    ``link=False``: the page places :func:`link_to_this_view` itself (the lab puts it beside its
+    controls, to keep its plane above the fold)."""
     st.title(title)
     st.session_state[_PAGE_TITLE_KEY] = title
     st.markdown(f"*{lead}*")
-    link_to_this_view()
+    if link:
+        link_to_this_view()
 
 
 def link_to_this_view() -> None:
@@ -135,6 +139,15 @@ html { font-size: 22px; }
 """
 
 
+# Outside presenter mode: half of Streamlit's 6rem top margin, so that more of each page
+# (the lab's plane on a 1280 x 800 laptop) fits on the first screen.
+_COMPACT_CSS = """
+<style>
+[data-testid="stMainBlockContainer"] { padding-top: 3rem !important; }
+</style>
+"""
+
+
 def presenter_mode() -> bool:
     return bool(st.session_state.get(PRESENTER_KEY, False))
 
@@ -143,8 +156,8 @@ def presenter_mode_controls() -> None:
     """The presenter switch (sidebar, and `?present=true` in the URL); styles the page when on."""
     st.sidebar.toggle("Presenter mode", key=PRESENTER_KEY, bind="query-params",
                       help="Large type and figures for a projector, no sidebar. Add ?present=true to any link.")
+    st.html(_PRESENTER_CSS if presenter_mode() else _COMPACT_CSS)
     if presenter_mode():
-        st.html(_PRESENTER_CSS)
         st.button("Leave presenter mode", icon=":material/close_fullscreen:", key="leave_presenter",
                   on_click=lambda: st.session_state.update({PRESENTER_KEY: False}))
 

@@ -22,7 +22,7 @@ from gan_core.losses import LOSSES
 from gan_core.nets import ACTIVATIONS
 from gan_core.toy2d import DATASETS, custom as custom_mixture, make_dataset
 from gan_core.toy_train import LATENT_DISTS, LockstepTrainer, ToyConfig, draw_latent, lab_defaults, preset
-from pages.common import format_value, next_lesson, page_header, show_error
+from pages.common import format_value, link_to_this_view, next_lesson, page_header, show_error
 
 # ------------------------------------------------------------------------------- constants
 #: Seconds between refreshes while training (the fragment's timer).  The timer is shorter than
@@ -238,14 +238,14 @@ def single_step(which: str) -> None:
 # ------------------------------------------------------------------------------ the page
 _init_defaults()
 page_header(
-    "Training lab: watch GANs learn a 2-D distribution",
-    "You will train GANs live on points in the plane — see the generator's samples move, the discriminator's "
-    "opinion of every point as a heatmap and the push on every fake sample — and watch the original GAN "
-    "collapse onto one mode while WGAN-GP covers them all.",
+    "Training lab: GANs on 2-D data",
+    "Train GANs live on points in the plane: watch the generator's samples move under the discriminator's "
+    "verdict, and the original GAN collapse onto one mode while WGAN-GP covers them all.",
+    link=False,
 )
 
 # -------------------------------------------------------------- presets and mode
-preset_cols = st.columns(4)
+preset_cols = st.columns([1.45, 1.3, 0.8, 0.9])  # wide enough for one line each at 1280 px
 for col, (name, (label, icon)) in zip(preset_cols, PRESETS.items()):
     col.button(label, key=f"lab_preset_{name}", on_click=apply_preset, args=(name,), icon=icon, width="stretch",
                type="primary" if ss.get("lab_preset") == name else "secondary", wrap=True,
@@ -258,6 +258,9 @@ dataset = top[1].selectbox("Data", list(DATASETS) + ["custom"], key="lab_dataset
                            format_func=DATASET_LABELS.get)
 seed = int(top[2].number_input("Seed", 0, 9999, step=1, key="lab_seed", bind="query-params",
                                help="Seeds the weights, the data stream and the noise of every configuration."))
+with top[3]:
+    st.space("small")  # level with the other controls' boxes, below their labels
+    link_to_this_view()
 
 # --------------------------------------------------------------------- custom data
 points = None
@@ -504,9 +507,11 @@ def _draw_plane(state: dict, layers, mode: str) -> None:
     browser a few milliseconds where a thousand SVG or WebGL points cost it hundreds, so the view
     keeps up four times a second.  Paused, it is an interactive Plotly figure (hover, zoom)."""
     views, extent = state["views"], state["extent"]
-    st.markdown(f"**Step {state['step']:,}** generator steps · {state['d_step']:,} discriminator steps · "
-                f"{state['speed']:,.0f} iterations per second of training · device **{state['device']}** · "
-                + (":green[training]" if state["running"] else "paused"))
+    st.markdown(f"**Step {state['step']:,}** generator steps · {state['d_step']:,} D steps · "
+                f"{state['speed']:,.0f} it/s · **{state['device']}** · "
+                + (":green[training]" if state["running"] else "paused"),
+                help="Generator steps, discriminator (critic) steps, training iterations per second of "
+                     "training time, and the device the networks run on.")
     dicts = [vars(v) for v in views]
     single = mode == "single" and len(views) == 1
     if state["running"]:

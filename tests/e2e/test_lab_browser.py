@@ -94,3 +94,17 @@ def test_start_trains_and_redraws_and_pause_freezes_the_counter(page, server_url
         time.sleep(0.5)
         page.screenshot(path=str(SCREENSHOTS / f"gan-lab-trained-{width}x{height}.png"))
     print(f"counter and plane moved {moved_after:.1f} s after Start; Pause showed after {pause_latency:.1f} s")
+
+
+def test_the_plane_starts_on_the_first_screen_of_a_laptop(page, server_url):
+    # The page fixture's window is 1280 x 800: a visitor pressing Start must see the plane without
+    # scrolling (at least 250 px of it).
+    page.goto(f"{server_url}/gan-lab")
+    page.wait_for_selector(".js-plotly-plot .main-svg")
+    top = page.evaluate("""() => {
+      const gd = [...document.querySelectorAll('.js-plotly-plot')].find(
+          g => (g._fullData || []).some(t => t.name === 'generated samples'));
+      return gd ? gd.getBoundingClientRect().top : null;
+    }""")
+    assert top is not None and top < 800 - 250, f"the plane starts {top} px down a 800 px window"
+    assert page.get_by_role("button", name="Start").bounding_box()["y"] < 800 - 300
