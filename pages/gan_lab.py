@@ -22,7 +22,8 @@ from gan_core.losses import LOSSES
 from gan_core.nets import ACTIVATIONS
 from gan_core.toy2d import DATASETS, custom as custom_mixture, make_dataset
 from gan_core.toy_train import LATENT_DISTS, LockstepTrainer, ToyConfig, draw_latent, lab_defaults, preset
-from pages.common import format_value, link_to_this_view, next_lesson, page_header, show_error
+from pages.common import (figure_downloads, format_value, link_to_this_view, next_lesson, page_header,
+                          presenter_mode, show_error)
 
 # ------------------------------------------------------------------------------- constants
 #: Seconds between refreshes while training (the fragment's timer).  The timer is shorter than
@@ -529,6 +530,7 @@ def _draw_plane(state: dict, layers, mode: str) -> None:
         else:
             fig = viz_lab.planes_figure(dicts, [v.label for v in views], state["real"], extent, layers)
         st.plotly_chart(fig, width="stretch", key="lab_plane", config={"displaylogo": False})
+        _downloads(fig, "lab_plane", f"Training lab: the plane at generator step {state['step']:,}")
     notes = []
     for v in views:
         kind = {"probability": "D's probability that a point is real (0 to 1)",
@@ -545,6 +547,13 @@ def _draw_plane(state: dict, layers, mode: str) -> None:
             show_error(f"{v.label}: {v.diverged}")
     live = (_legend(layers) + " Pause to hover over points and zoom. ") if state["running"] else ""
     st.caption(live + " · ".join(notes) + f". At most {state['max_steps']:,} generator steps per run.")
+
+
+def _downloads(fig, key: str, title: str) -> None:
+    """PNG / SVG of a paused view (not while training: the views change four times a second)."""
+    run = ss.get("lab_run")
+    if not presenter_mode() and not (run is not None and run.running):
+        figure_downloads(fig, key, title)
 
 
 def _legend(layers) -> str:
@@ -567,22 +576,23 @@ def _draw_charts(run: LabSession, charts) -> None:
     cols = st.columns([2, 3]) if both else [st.container(), st.container()]
     if "losses" in charts:
         with cols[0]:
-            st.plotly_chart(viz_lab.loss_figure([run.loss_history(i) for i in range(n)], run.labels),
-                            width="stretch", key="lab_losses", config={"displaylogo": False})
+            fig = viz_lab.loss_figure([run.loss_history(i) for i in range(n)], run.labels)
+            st.plotly_chart(fig, width="stretch", key="lab_losses", config={"displaylogo": False})
+            _downloads(fig, "lab_losses", f"Training lab: losses up to generator step {run.step:,}")
     if "metrics" in charts:
         with cols[1]:
-            st.plotly_chart(viz_lab.metrics_figure([run.metric_history(i) for i in range(n)], run.labels,
-                                                   run.mixture.n_modes),
-                            width="stretch", key="lab_metrics", config={"displaylogo": False})
+            fig = viz_lab.metrics_figure([run.metric_history(i) for i in range(n)], run.labels, run.mixture.n_modes)
+            st.plotly_chart(fig, width="stretch", key="lab_metrics", config={"displaylogo": False})
+            _downloads(fig, "lab_metrics", f"Training lab: mode metrics up to generator step {run.step:,}")
     if "latents" in charts and any(c.bigan for c in run.configs):
         views = run.views(arrows=False, manifold=False)
         bigan = [(v.label, v.encoded) for v in views if v.encoded is not None]
         dist = next(c.latent_dist for c in run.configs if c.bigan)
         prior = draw_latent(LIVE_POINTS, 2, dist, torch.Generator().manual_seed(0)).numpy()
-        st.plotly_chart(viz_lab.latent_figure([e for _, e in bigan], [f"{t}: E(x)" for t, _ in bigan],
-                                              run.real_modes, prior,
-                                              prior_name=f"prior: {LATENT_DIST_LABELS[dist]}"),
-                        width="stretch", key="lab_latents", config={"displaylogo": False})
+        fig = viz_lab.latent_figure([e for _, e in bigan], [f"{t}: E(x)" for t, _ in bigan], run.real_modes,
+                                    prior, prior_name=f"prior: {LATENT_DIST_LABELS[dist]}")
+        st.plotly_chart(fig, width="stretch", key="lab_latents", config={"displaylogo": False})
+        _downloads(fig, "lab_latents", f"Training lab: BiGAN latents at generator step {run.step:,}")
         st.caption("A BiGAN's encoder should invert the generator: real points of one mode should land "
                    "together, and all codes together should look like the prior (grey).")
 
@@ -675,6 +685,7 @@ def timeline():
         fig = viz_lab.planes_figure(views, titles, run.real_points, run.mixture.extent, layers_tl,
                                     uirevision="timeline")
     st.plotly_chart(fig, width="stretch", key="lab_timeline_fig", config={"displaylogo": False})
+    _downloads(fig, "lab_timeline_frame", f"Training lab: {viz_lab.timeline_steps_label(frame.steps)}")
     st.caption("Frame metrics are the latest snapshot taken before that frame (metrics are measured about every "
                "second of training).")
     # The frames as they are now (the run may still add some); the GIF is only drawn when asked for.

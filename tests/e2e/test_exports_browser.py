@@ -92,3 +92,18 @@ def test_cyclegan_round_trip_downloads_as_png(page, server_url):
     image.load()
     assert image.width >= 4 * 192 and image.height > 192  # four pictures at 6x, captions underneath
     assert page.locator("[data-testid=stException]").count() == 0
+
+
+def test_a_paused_lab_plane_downloads_as_svg_with_its_step(page, server_url):
+    page.goto(f"{server_url}/gan-lab")
+    page.wait_for_selector(".js-plotly-plot .main-svg")
+    time.sleep(1.0)  # let the session connect, so that the click is not lost
+    page.get_by_role("button", name="Step both").click()
+    page.get_by_text("Step 1", exact=False).first.wait_for(timeout=60_000)
+    _open_chart_downloads(page, "lab_plane")
+    name, svg = _download(page, ".st-key-lab_plane__svg")
+    assert name == "lab-plane.svg"
+    root = ET.fromstring(svg)
+    assert "the plane at generator step 1" in " ".join(root.itertext())
+    assert len(svg) > 20_000  # the heatmap and the points, not an empty frame
+    assert page.locator("[data-testid=stException]").count() == 0
