@@ -30,11 +30,12 @@ from pages.common import (figure_downloads, format_value, link_to_this_view, nex
 #: a refresh takes, so refresh requests are always pending and the fragment runs back to back.
 REFRESH_S = 0.2
 #: Seconds between refreshes of the table and curves (they change slowly; redrawing them costs the browser).
-CHART_REFRESH_S = 2.0
-#: Side in pixels of the live picture of one plane (side-by-side planes: three quarters of it).
-LIVE_RASTER_PX = 560
-#: Width at which the single live picture is shown (pixels of the page; the picture has more for sharp zoom).
-LIVE_DISPLAY_PX = 500
+CHART_REFRESH_S = 3.0
+#: Side in pixels of the live picture of one plane (side-by-side planes: three quarters of it), and
+#: the width it is shown at.  Drawn at exactly the shown size: Streamlit decodes, shrinks and
+#: re-encodes any picture wider than its display width, which cost ~6 ms a frame at 560 px.
+LIVE_RASTER_PX = 500
+LIVE_DISPLAY_PX = LIVE_RASTER_PX
 #: Longest training chunk per refresh; with ~20-50 ms of drawing this keeps >= 4 refreshes/s.
 TRAIN_BUDGET_S = 0.2
 SPEEDS = {"1 step per refresh": 1, "5 steps": 5, "25 steps": 25, "Full speed": None}
