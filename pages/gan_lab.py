@@ -143,6 +143,15 @@ def on_loss_change() -> None:
     _set_state({k: v for k, v in config_to_state(cfg).items() if k not in keep})
 
 
+def on_dataset_change() -> None:
+    """New data bring their own network size (grid25: 3 x 128 units, see ``toy_train._LAB_DATASET``)."""
+    if ss.get("lab_dataset") == "custom":
+        return  # drawn points: keep whatever the visitor set
+    cfg = lab_defaults(ss["lab_loss"], ss.get("lab_dataset"))
+    state = config_to_state(cfg)
+    _set_state({k: state[k] for k in ("lab_g_width", "lab_d_width", "lab_g_depth", "lab_d_depth")})
+
+
 def load_paper_values() -> None:
     """The optimiser settings exactly as the loss's paper gives them (gan_core.losses.LOSSES)."""
     d = LOSSES[ss["lab_loss"]].defaults
@@ -257,7 +266,10 @@ top = st.columns([1.7, 1.3, 0.8, 1.4])
 mode = top[0].radio("Mode", ["single", "compare"], key="lab_mode", bind="query-params", horizontal=True,
                     format_func={"single": "Single run", "compare": "Side by side"}.get)
 dataset = top[1].selectbox("Data", list(DATASETS) + ["custom"], key="lab_dataset", bind="query-params",
-                           format_func=DATASET_LABELS.get)
+                           format_func=DATASET_LABELS.get, on_change=on_dataset_change,
+                           help="The ring and the grid follow the VEEGAN / PacGAN protocol. The grid's 25 narrow "
+                                "modes need wider networks: choosing it loads 3 × 128 units (and a 6,000-step "
+                                "learning-rate schedule), so a grid run takes a few minutes rather than seconds.")
 seed = int(top[2].number_input("Seed", 0, 9999, step=1, key="lab_seed", bind="query-params",
                                help="Seeds the weights, the data stream and the noise of every configuration."))
 with top[3]:

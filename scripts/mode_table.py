@@ -109,6 +109,11 @@ def render(results, seeds, started, finished, threads) -> str:
              "machine (other jobs were running, so wall time overstates an idle machine).  Unless run with "
              "`--separate`, the seeds of a configuration train as one lockstep group (identical results to "
              "stand-alone runs) and each run is charged a third of the group's time.",
+             "", "Networks (MLPs, depth x width), from those defaults: " + "; ".join(
+                 f"{ds}: G {c.g_depth} x {c.g_width}, D {c.d_depth} x {c.d_width}"
+                 for ds, c in ((ds, lab_defaults("minimax", ds)) for ds in ("ring8", "grid25")))
+             + " (every loss alike; grid25's 25 narrow modes need the wider networks, see "
+               "`gan_core.toy_train._LAB_DATASET`).",
              "", f"Generated {started} to {finished} on {platform.processor() or platform.machine()}, "
              f"torch {torch.__version__}.", ""]
     for ds in ("ring8", "grid25"):

@@ -254,3 +254,17 @@ def test_compare_all_says_that_its_networks_differ_and_the_latent_prior_is_a_set
     lab.selectbox(key="lab_latent_dist").set_value("uniform").run()
     assert lab.session_state["lab_run"].configs[0].latent_dist == "uniform"
     assert_clean(lab)
+
+
+def test_the_grid_brings_its_wider_networks_and_longer_horizon(lab):
+    lab.button(key="lab_preset_wgan-gp").click().run()
+    lab.selectbox(key="lab_dataset").set_value("grid25").run()
+    ss = lab.session_state
+    assert (ss["lab_g_width"], ss["lab_d_width"]) == (128, 128)
+    cfg = ss["lab_run"].configs[0]
+    assert (cfg.g_width, cfg.d_width, cfg.iters) == (128, 128, 6000)  # iters: the decay horizon
+    assert ss["lab_run"].mixture.n_modes == 25
+    lab.selectbox(key="lab_dataset").set_value("ring8").run()
+    assert (ss["lab_g_width"], ss["lab_d_width"]) == (64, 64)
+    assert ss["lab_run"].configs[0].iters == 1500
+    assert_clean(lab)

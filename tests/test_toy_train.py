@@ -8,6 +8,7 @@ import torch
 from gan_core import toy_train
 from gan_core.nets import StackedMLP
 from gan_core.toy_train import LockstepTrainer, ToyConfig, Trainer, lab_defaults, preset
+from gan_core.losses import LOSSES
 
 TINY = dict(latent_dim=2, g_depth=2, g_width=16, d_depth=2, d_width=16, batch_size=32,
             snapshot_every=5, eval_samples=200)
@@ -226,9 +227,17 @@ def test_learning_rates_decay_linearly_to_the_final_fraction_then_stay():
     assert eng.opt_g.lr.item() == pytest.approx(0.1 * tr.config.lr_g)
 
 
-def test_wgan_gp_lab_default_is_shorter_on_ring8_to_fit_the_time_budget():
+def test_lab_defaults_follow_the_dataset():
+    # ring8: wgan-gp is shorter, to fit the time budget; grid25: wider networks and longer runs
+    # for every loss (documented in toy_train._LAB_DATASET); other data: the shared defaults.
     assert lab_defaults("wgan-gp", "ring8").iters == 1500
-    assert lab_defaults("wgan-gp", "grid25").iters == lab_defaults("wgan-gp").iters == 3000
+    assert lab_defaults("wgan-gp").iters == lab_defaults("wgan-gp", "moons").iters == 3000
+    for name in LOSSES:
+        grid = lab_defaults(name, "grid25")
+        assert (grid.g_width, grid.d_width, grid.iters) == (128, 128, 6000)
+        assert lab_defaults(name, "spiral").g_width == 64
+    # An explicit override still wins over the dataset's default.
+    assert lab_defaults("hinge", "grid25", g_width=32).g_width == 32
 
 
 def test_masked_members_of_one_stack_match_their_solo_runs():
