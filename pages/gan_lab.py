@@ -585,6 +585,10 @@ def _draw_charts(run: LabSession, charts) -> None:
                f"high quality within 3 std = {3 * run.mixture.std:g} data units of a mode centre). W1 of two real "
                f"samples with the same estimator: {run.w1_floor:.3f} data units — the floor a perfect generator reaches.")
     n = len(run.members)
+    if run.step == 0 and {"losses", "metrics"} & set(charts):
+        # Nothing to plot yet; two empty Plotly charts would cost the page ~0.3 s to open.
+        st.caption("Loss and metric curves appear here once the run has trained a generator step.")
+        charts = [c for c in charts if c not in ("losses", "metrics")]
     both = "losses" in charts and "metrics" in charts
     cols = st.columns([2, 3]) if both else [st.container(), st.container()]
     if "losses" in charts:
