@@ -144,7 +144,7 @@ def on_loss_change() -> None:
 
 
 def on_dataset_change() -> None:
-    """New data bring their own network size (grid25: 3 x 128 units, see ``toy_train._LAB_DATASET``)."""
+    """New data bring their own network size (grid25: 3 x 128 units, see ``toy_train._DATASET_DEFAULTS``)."""
     if ss.get("lab_dataset") == "custom":
         return  # drawn points: keep whatever the visitor set
     cfg = lab_defaults(ss["lab_loss"], ss.get("lab_dataset"))

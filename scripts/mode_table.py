@@ -113,7 +113,7 @@ def render(results, seeds, started, finished, threads) -> str:
                  f"{ds}: G {c.g_depth} x {c.g_width}, D {c.d_depth} x {c.d_width}"
                  for ds, c in ((ds, lab_defaults("minimax", ds)) for ds in ("ring8", "grid25")))
              + " (every loss alike; grid25's 25 narrow modes need the wider networks, see "
-               "`gan_core.toy_train._LAB_DATASET`).",
+               "`gan_core.toy_train._DATASET_DEFAULTS`).",
              "", f"Generated {started} to {finished} on {platform.processor() or platform.machine()}, "
              f"torch {torch.__version__}.", ""]
     for ds in ("ring8", "grid25"):

@@ -229,7 +229,7 @@ def test_learning_rates_decay_linearly_to_the_final_fraction_then_stay():
 
 def test_lab_defaults_follow_the_dataset():
     # ring8: wgan-gp is shorter, to fit the time budget; grid25: wider networks and longer runs
-    # for every loss (documented in toy_train._LAB_DATASET); other data: the shared defaults.
+    # for every loss (documented in toy_train._DATASET_DEFAULTS); other data: the shared defaults.
     assert lab_defaults("wgan-gp", "ring8").iters == 1500
     assert lab_defaults("wgan-gp").iters == lab_defaults("wgan-gp", "moons").iters == 3000
     for name in LOSSES:
