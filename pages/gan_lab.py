@@ -21,7 +21,7 @@ from gan_core.lab_session import LIVE_POINTS, LabSession, output_kind
 from gan_core.losses import LOSSES
 from gan_core.nets import ACTIVATIONS
 from gan_core.toy2d import DATASETS, custom as custom_mixture, make_dataset
-from gan_core.toy_train import LATENT_DISTS, LockstepTrainer, ToyConfig, draw_latent, lab_defaults, preset
+from gan_core.toy_train import LATENT_DISTS, ToyConfig, draw_latent, lab_defaults, preset
 from pages.common import (figure_downloads, format_value, link_to_this_view, next_lesson, page_header,
                           presenter_mode, show_error)
 
@@ -35,7 +35,6 @@ CHART_REFRESH_S = 3.0
 #: the width it is shown at.  Drawn at exactly the shown size: Streamlit decodes, shrinks and
 #: re-encodes any picture wider than its display width, which cost ~6 ms a frame at 560 px.
 LIVE_RASTER_PX = 500
-LIVE_DISPLAY_PX = LIVE_RASTER_PX
 #: Longest training chunk per refresh; with ~20-50 ms of drawing this keeps >= 4 refreshes/s.
 TRAIN_BUDGET_S = 0.2
 SPEEDS = {"1 step per refresh": 1, "5 steps": 5, "25 steps": 25, "Full speed": None}
@@ -536,7 +535,7 @@ def _draw_plane(state: dict, layers, mode: str) -> None:
             with cols[i % len(cols)]:
                 # About the size of the paused figure's square plot, so Start and Pause do not make the page jump.
                 st.image(picture, caption=None if single else views[i].label,
-                         width=LIVE_DISPLAY_PX if single else "stretch")
+                         width=LIVE_RASTER_PX if single else "stretch")
     else:
         if single:
             fig = viz_lab.plane_figure(dicts[0], state["real"], extent, layers, height=600)
