@@ -264,11 +264,13 @@ for col, (name, (label, icon)) in zip(preset_cols, PRESETS.items()):
 top = st.columns([1.7, 1.3, 0.8, 1.4])
 mode = top[0].radio("Mode", ["single", "compare"], key="lab_mode", bind="query-params", horizontal=True,
                     format_func={"single": "Single run", "compare": "Side by side"}.get)
+_grid = lab_defaults("wgan-gp", "grid25")
+_GRID_HELP = (f"The ring and the grid follow the VEEGAN / PacGAN protocol. The grid's 25 narrow modes need wider "
+              f"networks: choosing it loads {_grid.g_depth} × {_grid.g_width} units (and a {_grid.iters:,}-step "
+              "learning-rate schedule), so a grid run takes a few minutes rather than seconds.")
 dataset = top[1].selectbox("Data", list(DATASETS) + ["custom"], key="lab_dataset", bind="query-params",
                            format_func=DATASET_LABELS.get, on_change=on_dataset_change,
-                           help="The ring and the grid follow the VEEGAN / PacGAN protocol. The grid's 25 narrow "
-                                "modes need wider networks: choosing it loads 3 × 128 units (and a 6,000-step "
-                                "learning-rate schedule), so a grid run takes a few minutes rather than seconds.")
+                           help=_GRID_HELP)
 seed = int(top[2].number_input("Seed", 0, 9999, step=1, key="lab_seed", bind="query-params",
                                help="Seeds the weights, the data stream and the noise of every configuration."))
 with top[3]:

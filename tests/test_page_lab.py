@@ -268,3 +268,9 @@ def test_the_grid_brings_its_wider_networks_and_longer_horizon(lab):
     assert (ss["lab_g_width"], ss["lab_d_width"]) == (64, 64)
     assert ss["lab_run"].configs[0].iters == 1500
     assert_clean(lab)
+
+
+def test_the_data_help_states_the_grid_defaults_it_loads(lab):
+    grid = lab_defaults("wgan-gp", "grid25")
+    text = lab.selectbox(key="lab_dataset").help
+    assert f"{grid.g_depth} × {grid.g_width} units" in text and f"{grid.iters:,}-step" in text
