@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from browser_helpers import read_step, wait_until
 from conftest import ROOT
 from gan_core.uploads import UploadError, decode_upload
 
@@ -268,22 +269,6 @@ def test_page_still_translates_a_built_in_example_after_every_upload(upload_page
 
 
 # ------------------------------------------------------------------------ lab extremes in the browser
-STEP = re.compile(r"Step ([\d,]+)")
-
-
-def read_step(page) -> int:
-    text = page.locator("[data-testid=stMarkdownContainer]").filter(has_text="generator steps").first.inner_text()
-    return int(STEP.search(text).group(1).replace(",", ""))
-
-
-def wait_until(predicate, timeout: float):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    return predicate()
 
 
 def open_lab(page, url: str) -> None:

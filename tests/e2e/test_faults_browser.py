@@ -10,18 +10,17 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import time
 from pathlib import Path
 
 import pytest
 
+from browser_helpers import read_step, wait_until
 from conftest import ROOT
 from test_tour import wait_for_page
 
 STALE_S = 3
-STEP = re.compile(r"Step ([\d,]+)")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -31,16 +30,6 @@ def no_exception(page) -> bool:
 
 def errors(page) -> list[str]:
     return [t.replace("error\n\n", "").strip() for t in page.locator("[data-testid=stAlertContentError]").all_inner_texts()]
-
-
-def wait_until(predicate, timeout: float):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    return predicate()
 
 
 # ------------------------------------------------------------------------------- damaged models
@@ -104,11 +93,6 @@ def test_other_lessons_render_on_the_damaged_server(browser, damaged_server, pat
 
 
 # ------------------------------------------------------------------------- a browser that dies
-def read_step(page) -> int:
-    text = page.locator("[data-testid=stMarkdownContainer]").filter(has_text="generator steps").first.inner_text()
-    return int(STEP.search(text).group(1).replace(",", ""))
-
-
 def open_lab(context, url: str):
     page = context.new_page()
     page.set_default_timeout(60_000)

@@ -1,14 +1,13 @@
 """The training lab in a real browser: Start trains and redraws, Pause freezes the counter."""
 import io
-import re
 import time
 from pathlib import Path
 
 from PIL import Image
 
+from browser_helpers import read_step, wait_until
 from conftest import SCREENSHOTS
 
-STEP = re.compile(r"Step ([\d,]+)")
 # While training, the plane is a picture the server draws each refresh: its address changes with
 # its content (Streamlit names media files by their hash).
 LIVE_PICTURE = """() => {
@@ -25,21 +24,6 @@ FAKES_FINGERPRINT = """() => {
   let s = 0; for (let i = 0; i < Math.min(50, x.length); i++) s += Number(x[i]);
   return s;
 }"""
-
-
-def read_step(page):
-    text = page.locator("[data-testid=stMarkdownContainer]").filter(has_text="generator steps").first.inner_text()
-    return int(STEP.search(text).group(1).replace(",", ""))
-
-
-def wait_until(predicate, timeout):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    return predicate()
 
 
 def test_start_trains_and_redraws_and_pause_freezes_the_counter(page, server_url):
