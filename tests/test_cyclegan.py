@@ -338,3 +338,48 @@ def test_translating_16_images_costs_well_under_100_ms_of_cpu():
     finally:
         torch.set_num_threads(threads)
     assert sorted(costs)[3] < 0.1
+
+
+@pytest.mark.parametrize("n_layers, size", [(1, 48), (2, 64), (3, 128)])
+def test_receptive_field_matches_the_input_pixels_one_score_depends_on(n_layers, size):
+    """Measured independently: the input pixels with a non-zero gradient for the centre score.
+
+    Instance norm couples every pixel to every score through its mean and variance, so it is
+    replaced by the identity for the measurement (it changes no receptive field).
+    """
+    from gan_core.cyclegan import PatchDiscriminator
+
+    D = PatchDiscriminator(1, 4, n_layers)
+    torch.manual_seed(0)
+    for layer in D.model:
+        if isinstance(layer, torch.nn.Conv2d):
+            torch.nn.init.uniform_(layer.weight, 0.1, 1.0)  # positive: no cancellation
+    D.model = torch.nn.Sequential(*[torch.nn.Identity() if isinstance(m, torch.nn.InstanceNorm2d) else m
+                                    for m in D.model])
+    x = torch.rand(1, 1, size, size, requires_grad=True)
+    out = D(x)
+    h, w = out.shape[-2:]
+    out[0, 0, h // 2, w // 2].backward()
+    rows = torch.nonzero(x.grad[0, 0].abs().sum(1)).flatten()
+    cols = torch.nonzero(x.grad[0, 0].abs().sum(0)).flatten()
+    assert int(rows.max() - rows.min() + 1) == int(cols.max() - cols.min() + 1) == D.receptive_field
+    assert D.receptive_field == {1: 16, 2: 34, 3: 70}[n_layers]  # 70: the reference's "70x70 PatchGAN"
+
+
+def test_tracking_labels_leaves_the_trained_weights_unchanged(tmp_path):
+    """--track-labels trains a classifier before epoch 1; the CycleGAN's weights must not notice."""
+    from safetensors.torch import load_file
+
+    from gan_core import train_cyclegan
+
+    digests = []
+    for extra in ([], ["--track-labels"]):
+        out = tmp_path / f"out{len(extra)}" / "cyclegan-synthetic"
+        train_cyclegan.main(["--task", "synthetic", "--limit", "32", "--epochs", "1", "--epochs-decay", "1",
+                             "--ngf", "4", "--ndf", "4", "--n-blocks", "1", "--classifier-epochs", "1", "--threads", "1",
+                             "--workdir", str(tmp_path / f"work{len(extra)}"), "--out", str(out), *extra])
+        digests.append(load_file(str(out / "generators.safetensors")))
+    history = json.loads((tmp_path / "work1" / "losses.json").read_text())
+    assert all({"label_a2b", "label_b2a"} <= set(h) for h in history)
+    for key in digests[0]:
+        assert torch.equal(digests[0][key], digests[1][key]), key

