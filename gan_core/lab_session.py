@@ -33,7 +33,8 @@ from gan_core.metrics import PROTOCOL_SAMPLES, nearest_centre, wasserstein1
 from gan_core.toy2d import Mixture, make_dataset
 from gan_core.toy_train import LockstepTrainer, ToyConfig
 
-__all__ = ["LabSession", "Frame", "MemberView", "output_kind", "to_display", "LIVE_POINTS", "GRID"]
+__all__ = ["LabSession", "Frame", "MemberView", "output_kind", "to_display", "LIVE_POINTS", "GRID",
+           "DEFAULT_LAB_DEVICE", "available_lab_devices"]
 
 #: Generated (and real) points drawn live per configuration.
 LIVE_POINTS = 600
@@ -43,6 +44,27 @@ GRID = 60
 ARROWS = 256
 #: Latent grid side for the manifold view.
 LATENT_SIDE = 21
+#: Where the lab trains unless the visitor picks otherwise.  Measured on a machine with an H100
+#: (``scripts/bench_device.py``, 2 CPU threads, 2026-11-23), iterations per second, CPU vs GPU:
+#: ring8 minimax 330 vs 161, ring8 WGAN-GP 92 vs 47, grid25 WGAN-GP 48 vs 44, four losses side
+#: by side 20 vs 20 on either dataset.  Networks of a few thousand weights are bound by the cost
+#: of launching each small operation, not by arithmetic, so the GPU is never faster here and
+#: often half as fast.  Removing the per-step device-to-host copy changed nothing (53 vs 47).
+LAB_DEVICES = {"cpu": "CPU", "cuda": "GPU (CUDA)"}
+DEFAULT_LAB_DEVICE = "cpu"
+DEVICE_HELP = ("These networks have a few thousand weights: each step is many tiny operations, and a GPU spends "
+               "more time launching them than computing. Measured with an H100: 330 vs 161 iterations a second "
+               "for the original GAN on the ring, 92 vs 47 for WGAN-GP, a tie for four losses side by side. "
+               "So the lab trains on the CPU unless you choose the GPU here.")
+
+
+def available_lab_devices() -> list[str]:
+    """The lab's device choices on this machine: the CPU, and CUDA when a GPU is present."""
+    import torch
+
+    return ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
 #: Timeline frames keep fewer points and a coarser grid.
 FRAME_POINTS = 500
 FRAME_GRID = 30

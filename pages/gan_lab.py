@@ -17,7 +17,8 @@ import torch
 from streamlit.errors import StreamlitPageNotFoundError
 
 from gan_core import exports, plane_raster, run_registry, viz_lab
-from gan_core.lab_session import LIVE_POINTS, LabSession, output_kind
+from gan_core.lab_session import (DEFAULT_LAB_DEVICE, DEVICE_HELP, LAB_DEVICES, LIVE_POINTS, LabSession,
+                                  available_lab_devices, output_kind)
 from gan_core.losses import LOSSES
 from gan_core.nets import ACTIVATIONS
 from gan_core.toy2d import DATASETS, custom as custom_mixture, make_dataset
@@ -37,6 +38,7 @@ CHART_REFRESH_S = 3.0
 LIVE_RASTER_PX = 500
 #: Longest training chunk per refresh; with ~20-50 ms of drawing this keeps >= 4 refreshes/s.
 TRAIN_BUDGET_S = 0.2
+DEVICES = available_lab_devices()
 SPEEDS = {"1 step per refresh": 1, "5 steps": 5, "25 steps": 25, "Full speed": None}
 LR_OPTIONS = [1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2]
 CLIP_OPTIONS = [0.0, 0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1.0]
@@ -121,7 +123,7 @@ def _set_state(values: dict) -> None:
 def _init_defaults() -> None:
     """First visit: the 'Mode collapse' preset, single-run mode, ring of 8."""
     defaults = {**config_to_state(_collapse_config()), "lab_mode": "single", "lab_dataset": "ring8", "lab_seed": 0,
-                "lab_speed": "Full speed", "lab_count": 3, "lab_custom_text": "",
+                "lab_speed": "Full speed", "lab_count": 3, "lab_custom_text": "", "lab_device": DEFAULT_LAB_DEVICE,
                 "lab_layers": ["heatmap", "real", "fake", "arrows", "manifold"],
                 "lab_charts": ["losses", "metrics", "latents"]}
     for i, name in enumerate(COMPARE_ALL + ["wgan-gp"]):
@@ -201,7 +203,7 @@ def _current_run(build: bool = True):
     if build and (run is None or (ss.get("lab_run_sig") != setup["sig"] and run.step == 0 and run.d_step == 0
                                   and not run.running)):
         run = LabSession(setup["configs"], setup["labels"], setup["mixture"], seed=setup["seed"],
-                         max_steps=run_registry.MAX_STEPS)
+                         device=setup["device"], max_steps=run_registry.MAX_STEPS)
         ss["lab_run"], ss["lab_run_sig"] = run, setup["sig"]
     return run
 
@@ -365,6 +367,9 @@ with st.expander("Settings of the single run" + (" (used by the “Your settings
         a1, a2 = st.columns([3, 2])
         a1.selectbox("Activation", list(ACTIVATIONS), key="lab_activation", bind="query-params")
         a2.toggle("BiGAN", key="lab_bigan", bind="query-params", help="Add an encoder E(x) → z; D judges (x, z) pairs.")
+        if len(DEVICES) > 1:  # a GPU is present: offer it, but default to the (faster) CPU
+            st.segmented_control("Device", DEVICES, key="lab_device", format_func=LAB_DEVICES.get, required=True,
+                                 help=DEVICE_HELP)
     spec = LOSSES[ss["lab_loss"]]
     st.caption("Sources: " + "; ".join(f"{k}: {v}" for k, v in spec.sources.items())
                + ". Lab defaults differ where noted in `gan_core/toy_train.py` (e.g. larger learning rates so a "
@@ -406,9 +411,11 @@ if problems:
 else:
     try:
         mixture = make_dataset(dataset) if dataset != "custom" else custom_mixture(points)
+        device = ss.get("lab_device") if ss.get("lab_device") in DEVICES else DEFAULT_LAB_DEVICE
         sig = (tuple(repr(c.to_dict()) for c in configs), tuple(labels), dataset,
-               None if points is None else points.round(6).tobytes(), seed)
-        ss["lab_setup"] = {"configs": configs, "labels": labels, "mixture": mixture, "seed": seed, "sig": sig}
+               None if points is None else points.round(6).tobytes(), seed, device)
+        ss["lab_setup"] = {"configs": configs, "labels": labels, "mixture": mixture, "seed": seed, "sig": sig,
+                           "device": device}
     except ValueError as exc:
         show_error(f"These settings cannot be trained: {exc}.")
         ss["lab_setup"] = "invalid"

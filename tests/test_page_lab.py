@@ -274,3 +274,21 @@ def test_the_data_help_states_the_grid_defaults_it_loads(lab):
     grid = lab_defaults("wgan-gp", "grid25")
     text = lab.selectbox(key="lab_dataset").help
     assert f"{grid.g_depth} × {grid.g_width} units" in text and f"{grid.iters:,}-step" in text
+
+
+def test_the_lab_trains_on_the_cpu_unless_a_gpu_is_chosen(monkeypatch):
+    """With a GPU present the lab offers it, but starts on the CPU (measured faster for these networks)."""
+    import torch
+
+    from gan_core.lab_session import DEVICE_HELP
+
+    at = open_page(PAGE, timeout=180)
+    assert not at.get("button_group") or all(w.key != "lab_device" for w in at.get("button_group"))
+    assert at.session_state["lab_run"].device == "cpu"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    at = open_page(PAGE, timeout=180)
+    control = [w for w in at.get("button_group") if w.key == "lab_device"]
+    assert len(control) == 1 and control[0].value == "cpu"
+    assert "330 vs 161" in DEVICE_HELP and control[0].help == DEVICE_HELP
+    assert at.session_state["lab_run"].device == "cpu"
+    assert_clean(at)
