@@ -256,8 +256,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--classifier-epochs", type=int, default=4, help="epochs of the digit classifier used for metrics")
     p.add_argument("--evaluate-only", action="store_true", help="only recompute the metrics of --out")
     p.add_argument("--track-labels", action="store_true",
-                   help="digits: after every epoch, record the held-out label agreement in losses.json "
-                        "(a classifier is trained on the real training images first; for studying schedules)")
+                   help="after every epoch, record in losses.json the held-out label agreement (digits; a "
+                        "classifier is trained on the real training images first) or the L1 to the true "
+                        "counterparts (emoji); for studying schedules")
     return p.parse_args(argv)
 
 
@@ -317,7 +318,9 @@ def train(args: argparse.Namespace, argv_for_card: list[str] | None = None) -> P
     state.setdefault("invocations", []).append(
         {"from_epoch": state["epoch"], "argv": list(argv_for_card or []), "torch_threads": torch.get_num_threads()})
 
-    tracker = None
+    tracker = paired = None
+    if args.track_labels and held.get("codes") is not None:  # emoji: true pairs, L1 to the other set
+        paired = to_signed(held["a"]).to(device), to_signed(held["b"]).to(device)
     if args.track_labels and held.get("a_labels") is not None:
         x = torch.cat([real_a_all, real_b_all])
         y = torch.cat([torch.from_numpy(data["a_labels"]), torch.from_numpy(data["b_labels"])])
@@ -375,6 +378,13 @@ def train(args: argparse.Namespace, argv_for_card: list[str] | None = None) -> P
                 G_ab.eval(); G_ba.eval()
                 record["label_a2b"] = float((predict(tracker, G_ab(held_a)) == held_ya).float().mean())
                 record["label_b2a"] = float((predict(tracker, G_ba(held_b)) == held_yb).float().mean())
+        if paired is not None:
+            with torch.no_grad():
+                G_ab.eval(); G_ba.eval()
+                record["l1_a2b"] = float(torch.cat([(G_ab(a) - b).abs().flatten(1).mean(1) for a, b in
+                                                    zip(paired[0].split(256), paired[1].split(256))]).mean())
+                record["l1_b2a"] = float(torch.cat([(G_ba(b) - a).abs().flatten(1).mean(1) for a, b in
+                                                    zip(paired[0].split(256), paired[1].split(256))]).mean())
         state["history"].append(record)
         state["wall_s"] += record["seconds"]
         state["epoch"] = epoch
@@ -384,7 +394,7 @@ def train(args: argparse.Namespace, argv_for_card: list[str] | None = None) -> P
                     "pool_a": pool_a.state_dict(), "pool_b": pool_b.state_dict(),
                     "state_json": json.dumps(state)}, ckpt_path)
         (workdir / "losses.json").write_text(json.dumps(state["history"], indent=1))
-        print(f"epoch {epoch}: " + ", ".join(f"{k} {record[k]:.3f}" for k in keys + ("label_a2b", "label_b2a") if k in record) +
+        print(f"epoch {epoch}: " + ", ".join(f"{k} {record[k]:.3f}" for k in keys + ("label_a2b", "label_b2a", "l1_a2b", "l1_b2a") if k in record) +
               f", lr {lr:.2e}, {record['seconds']:.1f} s", file=sys.stderr, flush=True)
 
     write_folder(out, name, args, arch, G_ab.cpu(), G_ba.cpu(), state, data, held, device, argv_for_card)
