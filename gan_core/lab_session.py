@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from gan_core import lab_worker
 from gan_core.losses import get_loss
 from gan_core.metrics import PROTOCOL_SAMPLES, nearest_centre, wasserstein1
 from gan_core.toy2d import Mixture, make_dataset
@@ -170,11 +171,15 @@ class LabSession:
     threads : int or None
         Torch CPU threads while this session computes (see :func:`torch_threads`); None
         leaves torch's setting alone.
+    background : bool
+        While running, train in a forked child process (:mod:`gan_core.lab_worker`) and only
+        pull its state on :meth:`advance`, so drawing never pauses training.  CPU runs on
+        platforms with ``fork`` only; elsewhere the session trains in-process as without it.
     """
 
     def __init__(self, configs, labels=None, dataset="ring8", seed: int = 0, device: str = "auto", *,
                  points=None, max_steps: int = 10_000, metric_overhead: float = 0.05, max_frames: int = 200,
-                 threads: int | None = 1):
+                 threads: int | None = 1, background: bool = False):
         configs = [c if isinstance(c, ToyConfig) else ToyConfig.from_dict(c) for c in configs]
         if not 1 <= len(configs) <= LockstepTrainer.MAX_MEMBERS:
             raise ValueError(f"the lab trains 1 to {LockstepTrainer.MAX_MEMBERS} configurations, got {len(configs)}")
@@ -195,6 +200,9 @@ class LabSession:
         with torch_threads(threads):
             self.lock = LockstepTrainer(self.configs, self.mixture, seed=self.seed, device=device)
         self.running = False
+        # Train in a forked child while running (gan_core.lab_worker), where the platform allows.
+        self.worker = (lab_worker.BackgroundTrainer(self.lock, self.max_steps, threads=threads)
+                       if background and lab_worker.supported(self.device) else None)
         # Bookkeeping for throughput and the metric cadence (seconds of wall time).
         self.train_wall_s = 0.0  # inside LockstepTrainer.train / step
         self.metric_wall_s = 0.0
@@ -248,8 +256,18 @@ class LabSession:
 
     def pause(self) -> None:
         self.running = False
+        self._stop_worker()
         with torch_threads(self.threads):
             self.take_metrics()
+
+    def _stop_worker(self) -> None:
+        """Bring a background run's final state home (no-op when training in-process)."""
+        if self.worker is not None and self.worker.alive:
+            self._count_training(self.worker.stop())
+
+    def _count_training(self, seconds: float) -> None:
+        self.train_wall_s += seconds
+        self._train_since_metric += seconds
 
     # ------------------------------------------------------------------ stepping
     def advance(self, budget_s: float, max_iters: int | None = None) -> int:
@@ -261,27 +279,37 @@ class LabSession:
 
         Stops the session (``running = False``) at the step cap or when every member diverged.
         Takes a metric snapshot when its share of compute allows (module doc) and records a
-        timeline frame.
+        timeline frame.  Does nothing unless the session is running (see :meth:`start`).
         """
+        if not self.running:
+            return 0
         if not self.can_train:
             self.running = False
             return 0
         remaining = self.max_steps - self.step
         iters = remaining if max_iters is None else min(int(max_iters), remaining)
-        t0 = time.perf_counter()
-        done = self.lock.train(max(iters, 0), max_seconds=max(float(budget_s), 0.0))
-        dt = time.perf_counter() - t0
-        self.train_wall_s += dt
-        self._train_since_metric += dt
+        before = self.step
+        if self.worker is not None:
+            # The child trains all the time; this only pulls its latest state (waiting at most the
+            # budget for a first new step, so every refresh shows progress).
+            self._count_training(self.worker.sync(grant=None if max_iters is None else max(iters, 0),
+                                                  wait_s=max(float(budget_s), 0.0)))
+            done = self.step - before
+        else:
+            t0 = time.perf_counter()
+            done = self.lock.train(max(iters, 0), max_seconds=max(float(budget_s), 0.0))
+            self._count_training(time.perf_counter() - t0)
         if self._train_since_metric * self.metric_overhead >= self._last_metric_cost:
             self.take_metrics()
         if not self.can_train:
             self.running = False
+            self._stop_worker()
             self.take_metrics()
         self._record_frame()
         return done
 
     def _single(self, n_d, n_g) -> None:
+        self._stop_worker()
         if not self.can_train:
             return
         with torch_threads(self.threads):
@@ -304,6 +332,7 @@ class LabSession:
 
     def step_both(self) -> None:
         """One full iteration of every member: its ``n_critic`` discriminator steps, then one generator step."""
+        self._stop_worker()
         if not self.can_train:
             return
         with torch_threads(self.threads):

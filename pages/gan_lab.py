@@ -27,16 +27,19 @@ from pages.common import (figure_downloads, format_value, link_to_this_view, nex
                           presenter_mode, show_error)
 
 # ------------------------------------------------------------------------------- constants
-#: Seconds between refreshes while training (the fragment's timer).  The timer is shorter than
-#: a refresh takes, so refresh requests are always pending and the fragment runs back to back.
-REFRESH_S = 0.2
-#: Seconds between refreshes of the table and curves (they change slowly; redrawing them costs the browser).
-CHART_REFRESH_S = 3.0
+#: Seconds between refreshes while training (the fragment's timer): about 4.2 refreshes a second.
+#: A refresh only pulls the state of the run training in its child process (gan_core.lab_worker)
+#: and draws it, in 20-50 ms, so the timer sets the pace.
+REFRESH_S = 0.24
+#: Seconds between refreshes of the loss and metric curves while training.  They change slowly,
+#: and each redraw of the two Plotly charts costs the browser ~0.3 s of CPU: at 3 s they took
+#: about 19 % of a core from the training on 2 cores (measured), at 5 s about 11 %.
+CHART_REFRESH_S = 5.0
 #: Side in pixels of the live picture of one plane (side-by-side planes: three quarters of it), and
 #: the width it is shown at.  Drawn at exactly the shown size: Streamlit decodes, shrinks and
 #: re-encodes any picture wider than its display width, which cost ~6 ms a frame at 560 px.
 LIVE_RASTER_PX = 500
-#: Longest training chunk per refresh; with ~20-50 ms of drawing this keeps >= 4 refreshes/s.
+#: Longest wait of a refresh for new steps (in-process training: the longest training chunk).
 TRAIN_BUDGET_S = 0.2
 DEVICES = available_lab_devices()
 SPEEDS = {"1 step per refresh": 1, "5 steps": 5, "25 steps": 25, "Full speed": None}
@@ -203,7 +206,7 @@ def _current_run(build: bool = True):
     if build and (run is None or (ss.get("lab_run_sig") != setup["sig"] and run.step == 0 and run.d_step == 0
                                   and not run.running)):
         run = LabSession(setup["configs"], setup["labels"], setup["mixture"], seed=setup["seed"],
-                         device=setup["device"], max_steps=run_registry.MAX_STEPS)
+                         device=setup["device"], max_steps=run_registry.MAX_STEPS, background=True)
         ss["lab_run"], ss["lab_run_sig"] = run, setup["sig"]
     return run
 
@@ -624,11 +627,16 @@ def _draw_charts(run: LabSession, charts) -> None:
 
 @st.fragment(run_every=REFRESH_S if running else None)
 def live_plane():
-    """Trains one chunk (when running), then draws the plane.
+    """Advances the run (when running), then draws the plane.
 
-    Training and drawing take turns rather than overlapping: both are Python-heavy, and a drawing
-    thread beside the training one slowed training by more than the drawing takes (measured:
-    67 against 73 iterations per second on 2 cores)."""
+    A CPU run trains in a forked child process (``LabSession(background=True)``, see
+    ``gan_core.lab_worker``): advancing only pulls the child's latest state, so training never
+    waits for the drawing.  A thread would not do: both are Python-heavy, and a drawing thread
+    beside the training one slowed training by more than the drawing takes (measured: 67 against
+    73 iterations per second on 2 cores).  ``scripts/bench_lab.py`` (wgan-gp, 2 cores, the browser
+    on the same machine, 2026-11-23): 0.79 and 0.81 of the engine's headless throughput at 4.2
+    refreshes a second, against 0.71 training in-process in turns (curves every 5 s); with the
+    curves every 3 s, 0.65 to 0.82 (median of four 0.755) against 0.59 and 0.68."""
     run = ss.get("lab_run")
     if run is None:
         st.info("Fix the settings above to start a run.", icon=":material/info:")
