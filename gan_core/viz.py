@@ -206,6 +206,31 @@ def likelihood_figure(locs, avg_loglik, minus_ce, kl, n_samples: int) -> go.Figu
     return _layout(fig, "Maximising likelihood (solid, left axis) = minimising KL (dashed, right axis)", height=380)
 
 
+def journey_dot(steps) -> str:
+    """The guided path as a Graphviz DOT string: ``steps`` is a list of ``(title, section)`` in
+    order; consecutive lessons are joined by arrows, and each section is a labelled box whose
+    lessons form one row."""
+    def quote(text: str) -> str:
+        return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    lines = ["digraph journey {", '  rankdir=TB; bgcolor="transparent"; nodesep=0.3; ranksep=0.25;',
+             '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=13, color="#444444", '
+             'fillcolor="#cfe3f3"];', '  edge [color="#444444"];']
+    sections: dict[str, list[int]] = {}
+    for i, (_, section) in enumerate(steps):
+        sections.setdefault(section, []).append(i)
+    for k, (section, members) in enumerate(sections.items()):
+        lines.append(f"  subgraph cluster_{k} {{ label={quote(section)}; fontname=\"Helvetica\"; fontsize=12; "
+                     'style="rounded,dashed"; color="#999999";')
+        for i in members:
+            lines.append(f"    n{i} [label={quote(f'{i + 1}. {steps[i][0]}')}];")
+        # A section's lessons form one row, read left to right; the sections follow top to bottom.
+        lines.append("    {rank=same; " + " ".join(f"n{i};" for i in members) + "}")
+        lines.append("  }")
+    lines += [f"  n{i} -> n{i + 1};" for i in range(len(steps) - 1)]
+    return "\n".join(lines + ["}"])
+
+
 def gan_architecture_dot() -> str:
     """The GAN's data flow as a Graphviz DOT string (rendered in the browser, offline)."""
     return """

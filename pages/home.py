@@ -32,10 +32,14 @@ A GAN pits a **generator**, which turns noise into samples, against a **discrimi
 tries to tell those samples from real data. Whether that game converges depends on how we
 measure the distance between the data's distribution and the generator's — entropy, KL,
 Jensen–Shannon, Wasserstein. Each lesson below makes one idea interactive on small examples
-you can change, with every number computed live.
+you can change, with every number computed live. The game they build up to, in Goodfellow et
+al.'s words a minimax game between $G$ and $D$:
 """
 )
+st.latex(r"\min_G \max_D \; V(D, G) = \mathbb{E}_{x \sim p_{data}}\big[\log D(x)\big]"
+         r" + \mathbb{E}_{z \sim p_z}\big[\log\big(1 - D(G(z))\big)\big]")
 st.subheader("The path")
+st.graphviz_chart(viz.journey_dot([(lesson.title, lesson.section) for lesson in LESSONS]), width="stretch")
 for number, lesson in enumerate(LESSONS, start=1):
     st.page_link(lesson.path, label=f"{number}. {lesson.title}", icon=lesson.icon)
     st.caption(lesson.question)

@@ -16,6 +16,22 @@ def test_home_page_links_every_lesson():
     assert "Information theory" in str([link.label for link in at.get("page_link")]) or "Information" in text
 
 
+def test_home_page_draws_the_journey_in_the_lessons_order():
+    import re
+
+    from gan_core import viz
+    from pages.common import LESSONS
+
+    at = open_page("pages/home.py")
+    dot = viz.journey_dot([(lesson.title, lesson.section) for lesson in LESSONS])
+    assert at.get("graphviz_chart")[0].proto.spec == dot
+    labels = re.findall(r'n(\d+) \[label="(\d+)\. ([^"]+)"\]', dot)
+    assert [(int(n), int(k), t) for n, k, t in labels] == [(i, i + 1, les.title) for i, les in enumerate(LESSONS)]
+    assert re.findall(r"n(\d+) -> n(\d+);", dot) == [(str(i), str(i + 1)) for i in range(len(LESSONS) - 1)]
+    assert dot.count("subgraph cluster_") == len({lesson.section for lesson in LESSONS})
+    assert any("min_G" in str(latex.value) for latex in at.latex)
+
+
 def test_information_theory_defaults():
     at = open_page(IT)
     assert_clean(at)
