@@ -13,7 +13,8 @@ generator states, counters, losses since the last answer, divergence records), a
 copies it into its own trainer.  So the parent always holds a consistent run: it draws views and
 takes metric snapshots from it, a single-step button continues from it after a pause, and if
 the child disappears (killed, or it exited because no page asked for 10 s) the next request
-simply forks a new child from the last state received.  Training in the child is the engine's
+simply forks a new child from the last state received.  A child trains only while it is asked:
+1.5 s without a request and it stops, so a closed tab frees its CPU.  Training in the child is the engine's
 own ``train`` in short chunks, so a run trained here ends exactly where the same number of
 iterations in one process ends (tested).
 
@@ -30,7 +31,10 @@ from gan_core.toy_train import LockstepTrainer
 
 #: Seconds of training between two looks at the pipe in the child.
 CHUNK_S = 0.02
-#: A child that hears nothing for this long assumes its page is gone and exits.
+#: A child trains only while its page keeps asking: after this long without a request it stops
+#: (a closed tab frees its CPU at once, as when training happened inside the refreshes) ...
+STALL_S = 1.5
+#: ... and after this long it assumes the page is gone and exits.
 IDLE_EXIT_S = 10.0
 #: Longest wait for the child's answer before it is taken for dead.
 ANSWER_TIMEOUT_S = 5.0
@@ -99,7 +103,7 @@ def _history_lengths(lock: LockstepTrainer) -> list[list[int]]:
 
 # --------------------------------------------------------------------- the child
 def _serve(conn, lock: LockstepTrainer, max_steps: int, allow: int | None, threads: int | None,
-           idle_exit_s: float) -> None:
+           idle_exit_s: float, stall_s: float = STALL_S) -> None:
     """The child's loop: train in short chunks while allowed, answer the parent between chunks."""
     if threads:
         torch.set_num_threads(threads)
@@ -110,13 +114,12 @@ def _serve(conn, lock: LockstepTrainer, max_steps: int, allow: int | None, threa
         return max(g for eng in lock.engines for g in eng.g_steps)
 
     def can_train() -> bool:
-        return (allow is None or allow > 0) and step() < max_steps and any(a for eng in lock.engines for a in eng.alive)
+        return ((allow is None or allow > 0) and step() < max_steps
+                and any(a for eng in lock.engines for a in eng.alive) and time.monotonic() - heard < stall_s)
 
     try:
         while True:
             if can_train() and not conn.poll(0):
-                if time.monotonic() - heard > idle_exit_s:
-                    return
                 budget = max_steps - step() if allow is None else min(allow, max_steps - step())
                 t0 = time.perf_counter()
                 done = lock.train(budget, max_seconds=CHUNK_S)
@@ -124,7 +127,7 @@ def _serve(conn, lock: LockstepTrainer, max_steps: int, allow: int | None, threa
                 if allow is not None:
                     allow -= done
                 continue
-            if not conn.poll(idle_exit_s):
+            if not conn.poll(max(idle_exit_s - (time.monotonic() - heard), 0.0)):
                 return  # nothing to do and nobody asking: the page is gone
             msg = conn.recv()
             heard = time.monotonic()
@@ -149,11 +152,12 @@ class BackgroundTrainer:
     """
 
     def __init__(self, lock: LockstepTrainer, max_steps: int, threads: int | None = 1,
-                 idle_exit_s: float = IDLE_EXIT_S):
+                 idle_exit_s: float = IDLE_EXIT_S, stall_s: float = STALL_S):
         self.lock = lock
         self.max_steps = int(max_steps)
         self.threads = threads
         self.idle_exit_s = float(idle_exit_s)
+        self.stall_s = float(stall_s)
         self.process = None
         self.conn = None
         self._busy_seen = 0.0
@@ -167,7 +171,8 @@ class BackgroundTrainer:
     def _fork(self, allow: int | None) -> None:
         ctx = mp.get_context("fork")
         parent, child = ctx.Pipe(duplex=True)
-        proc = ctx.Process(target=_serve, args=(child, self.lock, self.max_steps, allow, self.threads, self.idle_exit_s),
+        proc = ctx.Process(target=_serve, args=(child, self.lock, self.max_steps, allow, self.threads, self.idle_exit_s,
+                                                        self.stall_s),
                            daemon=True, name="lab-training")
         proc.start()
         child.close()
@@ -252,4 +257,5 @@ class BackgroundTrainer:
             pass
 
 
-__all__ = ["BackgroundTrainer", "supported", "engine_state", "load_engine_state", "CHUNK_S", "IDLE_EXIT_S"]
+__all__ = ["BackgroundTrainer", "supported", "engine_state", "load_engine_state", "CHUNK_S", "STALL_S",
+           "IDLE_EXIT_S"]

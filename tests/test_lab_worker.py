@@ -89,3 +89,14 @@ def test_the_step_cap_and_divergence_reach_the_parent():
     assert not s.running and s.step == 40 and s.at_cap
     assert s.members[1].diverged is not None and s.members[0].diverged is None
     assert not s.worker.alive
+
+
+def test_a_child_trains_only_while_it_is_asked():
+    """A closed tab stops asking: the child stops training after STALL_S, freeing the CPU."""
+    lock = LockstepTrainer([tiny()], "ring8", seed=0, device="cpu")
+    worker = lab_worker.BackgroundTrainer(lock, max_steps=10**6, stall_s=0.5)
+    worker.sync(wait_s=0.5)
+    time.sleep(2.0)  # nobody asks
+    trained = worker.sync()  # the child's training seconds since the first sync
+    assert trained < 1.0, trained
+    worker.stop()
