@@ -16,7 +16,7 @@ import streamlit as st
 import torch
 from streamlit.errors import StreamlitPageNotFoundError
 
-from gan_core import exports, plane_raster, run_registry, viz_lab
+from gan_core import chart_raster, exports, plane_raster, run_registry, viz_lab
 from gan_core.lab_session import (DEFAULT_LAB_DEVICE, DEVICE_HELP, LAB_DEVICES, LIVE_POINTS, LabSession,
                                   available_lab_devices, output_kind)
 from gan_core.losses import LOSSES
@@ -31,9 +31,9 @@ from pages.common import (figure_downloads, format_value, link_to_this_view, nex
 #: A refresh only pulls the state of the run training in its child process (gan_core.lab_worker)
 #: and draws it, in 20-50 ms, so the timer sets the pace.
 REFRESH_S = 0.24
-#: Seconds between refreshes of the loss and metric curves while training.  They change slowly,
-#: and each redraw of the two Plotly charts costs the browser ~0.3 s of CPU: at 3 s they took
-#: about 19 % of a core from the training on 2 cores (measured), at 5 s about 11 %.
+#: Seconds between refreshes of the metric table and curves while training.  The curves are then
+#: pictures (gan_core.chart_raster), Plotly figures when paused: redrawing the two Plotly charts
+#: cost the browser ~0.3 s of CPU each time, 19 % of a core at one redraw every 3 s (measured).
 CHART_REFRESH_S = 5.0
 #: Side in pixels of the live picture of one plane (side-by-side planes: three quarters of it), and
 #: the width it is shown at.  Drawn at exactly the shown size: Streamlit decodes, shrinks and
@@ -602,16 +602,34 @@ def _draw_charts(run: LabSession, charts) -> None:
         charts = [c for c in charts if c not in ("losses", "metrics")]
     both = "losses" in charts and "metrics" in charts
     cols = st.columns([2, 3]) if both else [st.container(), st.container()]
+    # While training the curves are pictures drawn here (gan_core.chart_raster): redrawing two Plotly
+    # charts costs the browser ~0.3 s of CPU each time, taken from training on a small machine.
+    live = run.running
+    legend = chart_raster.legend_for(run.labels)
     if "losses" in charts:
         with cols[0]:
-            fig = viz_lab.loss_figure([run.loss_history(i) for i in range(n)], run.labels)
-            st.plotly_chart(fig, width="stretch", key="lab_losses", config={"displaylogo": False})
-            _downloads(fig, "lab_losses", f"Training lab: losses up to generator step {run.step:,}")
+            losses = [run.loss_history(i) for i in range(n)]
+            if live:
+                st.image(plane_raster.encode(chart_raster.curves_image(
+                    chart_raster.loss_panels(losses), 1, width=420, panel_height=170, legend=legend), "PNG"),
+                    width="stretch")
+            else:
+                fig = viz_lab.loss_figure(losses, run.labels)
+                st.plotly_chart(fig, width="stretch", key="lab_losses", config={"displaylogo": False})
+                _downloads(fig, "lab_losses", f"Training lab: losses up to generator step {run.step:,}")
     if "metrics" in charts:
         with cols[1]:
-            fig = viz_lab.metrics_figure([run.metric_history(i) for i in range(n)], run.labels, run.mixture.n_modes)
-            st.plotly_chart(fig, width="stretch", key="lab_metrics", config={"displaylogo": False})
-            _downloads(fig, "lab_metrics", f"Training lab: mode metrics up to generator step {run.step:,}")
+            metrics = [run.metric_history(i) for i in range(n)]
+            if live:
+                st.image(plane_raster.encode(chart_raster.curves_image(
+                    chart_raster.metric_panels(metrics, run.mixture.n_modes), 2, width=600, panel_height=170,
+                    legend=legend), "PNG"), width="stretch")
+            else:
+                fig = viz_lab.metrics_figure(metrics, run.labels, run.mixture.n_modes)
+                st.plotly_chart(fig, width="stretch", key="lab_metrics", config={"displaylogo": False})
+                _downloads(fig, "lab_metrics", f"Training lab: mode metrics up to generator step {run.step:,}")
+    if live and {"losses", "metrics"} & set(charts):
+        st.caption("Curves are pictures while training; pause to hover over them and zoom.")
     if "latents" in charts and any(c.bigan for c in run.configs):
         views = run.views(arrows=False, manifold=False)
         bigan = [(v.label, v.encoded) for v in views if v.encoded is not None]
@@ -634,9 +652,9 @@ def live_plane():
     waits for the drawing.  A thread would not do: both are Python-heavy, and a drawing thread
     beside the training one slowed training by more than the drawing takes (measured: 67 against
     73 iterations per second on 2 cores).  ``scripts/bench_lab.py`` (wgan-gp, 2 cores, the browser
-    on the same machine, 2026-11-23): 0.79 and 0.81 of the engine's headless throughput at 4.2
-    refreshes a second, against 0.71 training in-process in turns (curves every 5 s); with the
-    curves every 3 s, 0.65 to 0.82 (median of four 0.755) against 0.59 and 0.68."""
+    on the same machine, 2026-11-23), Plotly curves every 5 s: 0.74 to 0.81 of the engine's headless
+    throughput (median of four 0.79) at 4.1-4.2 refreshes a second, against 0.71 training
+    in-process in turns; with the curves as pictures while training, 0.81 and 0.82."""
     run = ss.get("lab_run")
     if run is None:
         st.info("Fix the settings above to start a run.", icon=":material/info:")

@@ -168,17 +168,18 @@ def test_start_advances_the_step_counter_across_reruns_and_pause_stops_it(lab):
     third = lab.session_state["lab_step"]
     assert 0 < first < second < third
     assert f"Step {third:,}" in " ".join(m.value for m in lab.markdown)
-    # While training the plane is a picture drawn on the server (cheap for the browser) ...
-    assert len(lab.get("image")) == 1
-    charts_running = len(lab.get("plotly_chart"))
+    # While training the plane and the curves are pictures drawn on the server (cheap for the browser) ...
+    assert len(lab.get("image")) == 3
+    timeline = [c for c in lab.get("plotly_chart") if getattr(c, "key", None) == "lab_timeline_fig"]
+    assert len(lab.get("plotly_chart")) == len(timeline)
     lab.button(key="lab_play").click().run()
     paused = lab.session_state["lab_step"]
     lab.run()
     lab.run()
     assert lab.session_state["lab_step"] == paused
-    # ... and paused it is the interactive figure again.
+    # ... and paused they are interactive figures again: the plane, the losses, the metrics.
     assert len(lab.get("image")) == 0
-    assert len(lab.get("plotly_chart")) == charts_running + 1
+    assert len(lab.get("plotly_chart")) == 3 + len(timeline)
     assert_clean(lab)
 
 
