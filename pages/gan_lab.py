@@ -654,7 +654,8 @@ def live_plane():
     73 iterations per second on 2 cores).  ``scripts/bench_lab.py`` (wgan-gp, 2 cores, the browser
     on the same machine, 2026-11-23), Plotly curves every 5 s: 0.74 to 0.81 of the engine's headless
     throughput (median of four 0.79) at 4.1-4.2 refreshes a second, against 0.71 training
-    in-process in turns; with the curves as pictures while training, 0.81 and 0.82."""
+    in-process in turns; with the curves as pictures while training, 0.64 to 0.82 (median of four
+    0.79).  The rest goes to the browser redrawing the page on the same two cores."""
     run = ss.get("lab_run")
     if run is None:
         st.info("Fix the settings above to start a run.", icon=":material/info:")
