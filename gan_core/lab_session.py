@@ -232,7 +232,7 @@ class LabSession:
     @property
     def step(self) -> int:
         """Generator steps done (the most advanced member; members move together unless one diverged)."""
-        return max(m.step_count for m in self.members)
+        return self.lock.g_steps
 
     @property
     def d_step(self) -> int:
@@ -241,7 +241,7 @@ class LabSession:
 
     @property
     def all_diverged(self) -> bool:
-        return all(m.diverged is not None for m in self.members)
+        return self.lock.all_diverged
 
     @property
     def at_cap(self) -> bool:

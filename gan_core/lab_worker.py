@@ -101,6 +101,11 @@ def _history_lengths(lock: LockstepTrainer) -> list[list[int]]:
     return [[len(h) for h in eng.history] for eng in lock.engines]
 
 
+def _can_continue(lock: LockstepTrainer, max_steps: int) -> bool:
+    """Below the step cap, with at least one member that has not diverged."""
+    return lock.g_steps < max_steps and not lock.all_diverged
+
+
 # --------------------------------------------------------------------- the child
 def _serve(conn, lock: LockstepTrainer, max_steps: int, allow: int | None, threads: int | None,
            idle_exit_s: float, stall_s: float = STALL_S) -> None:
@@ -110,17 +115,14 @@ def _serve(conn, lock: LockstepTrainer, max_steps: int, allow: int | None, threa
     busy = 0.0
     heard = time.monotonic()
 
-    def step() -> int:
-        return max(g for eng in lock.engines for g in eng.g_steps)
-
     def can_train() -> bool:
-        return ((allow is None or allow > 0) and step() < max_steps
-                and any(a for eng in lock.engines for a in eng.alive) and time.monotonic() - heard < stall_s)
+        return ((allow is None or allow > 0) and _can_continue(lock, max_steps)
+                and time.monotonic() - heard < stall_s)
 
     try:
         while True:
             if can_train() and not conn.poll(0):
-                budget = max_steps - step() if allow is None else min(allow, max_steps - step())
+                budget = max_steps - lock.g_steps if allow is None else min(allow, max_steps - lock.g_steps)
                 t0 = time.perf_counter()
                 done = lock.train(budget, max_seconds=CHUNK_S)
                 busy += time.perf_counter() - t0
@@ -213,7 +215,7 @@ class BackgroundTrainer:
         elif grant is None:
             self.conn.send(("speed", None))
         deadline = time.perf_counter() + wait_s
-        before = max(m.step_count for m in self.lock.members)
+        before = self.lock.g_steps
         busy = 0.0
         while True:
             state = self._ask("sync", grant)
@@ -221,9 +223,8 @@ class BackgroundTrainer:
             if state is None:  # the child died: keep the last state; the next sync forks again
                 return busy
             busy += self._apply(state)
-            now_step = max(m.step_count for m in self.lock.members)
-            capped = now_step >= self.max_steps or not any(a for e in self.lock.engines for a in e.alive)
-            if now_step > before or capped or time.perf_counter() >= deadline:
+            if (self.lock.g_steps > before or not _can_continue(self.lock, self.max_steps)
+                    or time.perf_counter() >= deadline):
                 return busy
             time.sleep(0.005)
 

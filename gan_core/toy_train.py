@@ -886,6 +886,15 @@ class LockstepTrainer:
     def __getitem__(self, i) -> Trainer:
         return self.members[i]
 
+    @property
+    def g_steps(self) -> int:
+        """Generator steps of the most advanced member (members move together unless one diverged)."""
+        return max(m.step_count for m in self.members)
+
+    @property
+    def all_diverged(self) -> bool:
+        return all(m.diverged is not None for m in self.members)
+
     def step(self, n_d: int | None = None, n_g: int | None = None) -> None:
         """Advance every member as :meth:`Trainer.step` does."""
         for eng in self.engines:
@@ -893,8 +902,7 @@ class LockstepTrainer:
 
     def train(self, iters: int, max_seconds: float | None = None) -> int:
         """Run up to ``iters`` iterations of every member (stops early when all diverged)."""
-        return _train(self.engines, iters, max_seconds,
-                      lambda: all(m.diverged is not None for m in self.members))
+        return _train(self.engines, iters, max_seconds, lambda: self.all_diverged)
 
 
 # --- CLI ----------------------------------------------------------------------------------------
