@@ -15,12 +15,12 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from gan_core.viz_lab import MEMBER_COLORS
+from gan_core.viz_lab import member_color
 
 
 def legend_for(labels: list) -> list[tuple[str, str]]:
     """``(label, colour)`` of each configuration, in the charts' colours."""
-    return [(str(label), MEMBER_COLORS[i % len(MEMBER_COLORS)]) for i, label in enumerate(labels)]
+    return [(str(label), member_color(i)) for i, label in enumerate(labels)]
 
 __all__ = ["curves_image", "legend_for", "loss_panels", "metric_panels", "nice_range"]
 
@@ -34,7 +34,7 @@ def loss_panels(histories: list) -> list[dict]:
     """The panels of ``viz_lab.loss_figure``: D's loss and G's loss against generator steps."""
     panels = [{"title": "discriminator / critic loss", "series": []}, {"title": "generator loss", "series": []}]
     for i, h in enumerate(histories):
-        colour = MEMBER_COLORS[i % len(MEMBER_COLORS)]
+        colour = member_color(i)
         panels[0]["series"].append((h["step"], h["d_loss"], colour))
         panels[1]["series"].append((h["step"], h["g_loss"], colour))
     return panels
@@ -47,7 +47,7 @@ def metric_panels(histories: list, n_modes: int) -> list[dict]:
               {"title": "reverse KL (nats)", "series": []},
               {"title": "W1 to the data (data units)", "series": []}]
     for i, h in enumerate(histories):
-        colour = MEMBER_COLORS[i % len(MEMBER_COLORS)]
+        colour = member_color(i)
         ys = [h["modes_captured"], 100 * np.asarray(h["high_quality"], float), h["reverse_kl"], h["w1"]]
         for panel, y in zip(panels, ys):
             panel["series"].append((h["step"], y, colour))

@@ -17,11 +17,18 @@ import plotly.graph_objects as go
 
 from gan_core.viz import ACCENT, ALT, DARK, GREY, P_COLOR, Q_COLOR
 
-__all__ = ["MEMBER_COLORS", "LAYERS", "HEAT_SCALE", "plane_figure", "planes_figure", "loss_figure", "metrics_figure",
+__all__ = ["MEMBER_COLORS", "member_color", "LAYERS", "HEAT_SCALE", "plane_figure", "planes_figure", "loss_figure", "metrics_figure",
            "latent_figure", "picker_figure", "arrow_scale", "heat_range"]
 
 #: One colour per side-by-side configuration (legends of the curves and the table).
 MEMBER_COLORS = [DARK, ACCENT, ALT, "#56B4E9"]
+
+
+def member_color(i: int) -> str:
+    """The colour of configuration i in every lab chart."""
+    return MEMBER_COLORS[i % len(MEMBER_COLORS)]
+
+
 #: Layers of the plane view, in drawing order.
 LAYERS = ("heatmap", "real", "fake", "arrows", "manifold")
 LAYER_LABELS = {
@@ -250,7 +257,7 @@ def loss_figure(histories: list, labels: list, height: int = 380) -> go.Figure:
     layout = _charts_layout(2, 1, ("discriminator / critic loss", "generator loss"), height, "losses", vspace=0.18)
     data = []
     for i, (h, label) in enumerate(zip(histories, labels)):
-        color = MEMBER_COLORS[i % len(MEMBER_COLORS)]
+        color = member_color(i)
         data.append(_line(h["step"], h["d_loss"], label, color, ("x", "y"), True))
         data.append(_line(h["step"], h["g_loss"], label, color, ("x2", "y2"), False))
     return _figure(data, layout)
@@ -268,7 +275,7 @@ def metrics_figure(histories: list, labels: list, n_modes: int, height: int = 44
     layout["yaxis2"]["range"] = [0, 100]
     data = []
     for i, (h, label) in enumerate(zip(histories, labels)):
-        color = MEMBER_COLORS[i % len(MEMBER_COLORS)]
+        color = member_color(i)
         series = [h["modes_captured"], 100 * np.asarray(h["high_quality"], float), h["reverse_kl"], h["w1"]]
         for k, y in enumerate(series):
             xr, yr, _, _ = _axis_pair(k)
