@@ -21,10 +21,12 @@ behaviour the page relies on is tested without a browser.
 """
 from __future__ import annotations
 
+import json
 import math
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -35,7 +37,7 @@ from gan_core.toy2d import Mixture, make_dataset
 from gan_core.toy_train import LockstepTrainer, ToyConfig
 
 __all__ = ["LabSession", "Frame", "MemberView", "output_kind", "to_display", "LIVE_POINTS", "GRID",
-           "DEFAULT_LAB_DEVICE", "available_lab_devices"]
+           "DEFAULT_LAB_DEVICE", "available_lab_devices", "device_help"]
 
 #: Generated (and real) points drawn live per configuration.
 LIVE_POINTS = 600
@@ -45,18 +47,31 @@ GRID = 60
 ARROWS = 256
 #: Latent grid side for the manifold view.
 LATENT_SIDE = 21
-#: Where the lab trains unless the visitor picks otherwise.  Measured on a machine with an H100
-#: (``scripts/bench_device.py``, 2 CPU threads, 2026-11-23), iterations per second, CPU vs GPU:
-#: ring8 minimax 330 vs 161, ring8 WGAN-GP 92 vs 47, grid25 WGAN-GP 48 vs 44, four losses side
-#: by side 20 vs 20 on either dataset.  Networks of a few thousand weights are bound by the cost
-#: of launching each small operation, not by arithmetic, so the GPU is never faster here and
-#: often half as fast.  Removing the per-step device-to-host copy changed nothing (53 vs 47).
+#: Where the lab trains unless the visitor picks otherwise: the CPU.  Networks of a few thousand
+#: weights are bound by the cost of launching each small operation, not by arithmetic, so a GPU
+#: was never faster here and often half as fast (``docs/bench_device.json``, written by
+#: ``scripts/bench_device.py --json`` on a machine with an H100; removing the per-step
+#: device-to-host copy changed nothing).
 LAB_DEVICES = {"cpu": "CPU", "cuda": "GPU (CUDA)"}
 DEFAULT_LAB_DEVICE = "cpu"
-DEVICE_HELP = ("These networks have a few thousand weights: each step is many tiny operations, and a GPU spends "
-               "more time launching them than computing. Measured with an H100: 330 vs 161 iterations a second "
-               "for the original GAN on the ring, 92 vs 47 for WGAN-GP, a tie for four losses side by side. "
-               "So the lab trains on the CPU unless you choose the GPU here.")
+BENCH_DEVICE_RECORD = Path(__file__).resolve().parent.parent / "docs" / "bench_device.json"
+_DEVICE_CASES = (("ring8 minimax", "the original GAN on the ring"), ("ring8 wgan-gp", "WGAN-GP on the ring"),
+                 ("grid25 wgan-gp", "WGAN-GP on the grid"), ("ring8 compare-all x4", "four losses side by side"))
+
+
+def device_help(record: Path = BENCH_DEVICE_RECORD) -> str:
+    """Why the lab defaults to the CPU, with the figures of the recorded benchmark."""
+    text = ("These networks have a few thousand weights: each step is many tiny operations, and a GPU spends "
+            "more time launching them than computing.")
+    try:
+        bench = json.loads(Path(record).read_text())
+        rows = bench["rows"]
+        figures = "; ".join(f"{label} {rows[key]['cpu']:.0f} vs {rows[key]['cuda']:.0f}" for key, label in _DEVICE_CASES)
+        text += (f" Measured on a machine with an {bench['gpu']} (`scripts/bench_device.py`), iterations a second on "
+                 f"the CPU ({bench['threads']} threads) vs the GPU: {figures}.")
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # the record is missing or damaged: the reason alone
+    return text + " So the lab trains on the CPU unless you choose the GPU here."
 
 
 def available_lab_devices() -> list[str]:

@@ -17,8 +17,8 @@ import torch
 from streamlit.errors import StreamlitPageNotFoundError
 
 from gan_core import chart_raster, exports, plane_raster, run_registry, viz_lab
-from gan_core.lab_session import (DEFAULT_LAB_DEVICE, DEVICE_HELP, LAB_DEVICES, LIVE_POINTS, LabSession,
-                                  available_lab_devices, output_kind)
+from gan_core.lab_session import (DEFAULT_LAB_DEVICE, LAB_DEVICES, LIVE_POINTS, LabSession, available_lab_devices,
+                                  device_help, output_kind)
 from gan_core.losses import LOSSES
 from gan_core.nets import ACTIVATIONS
 from gan_core.toy2d import DATASETS, custom as custom_mixture, make_dataset
@@ -372,7 +372,7 @@ with st.expander("Settings of the single run" + (" (used by the “Your settings
         a2.toggle("BiGAN", key="lab_bigan", bind="query-params", help="Add an encoder E(x) → z; D judges (x, z) pairs.")
         if len(DEVICES) > 1:  # a GPU is present: offer it, but default to the (faster) CPU
             st.segmented_control("Device", DEVICES, key="lab_device", format_func=LAB_DEVICES.get, required=True,
-                                 help=DEVICE_HELP)
+                                 help=device_help())
     spec = LOSSES[ss["lab_loss"]]
     st.caption("Sources: " + "; ".join(f"{k}: {v}" for k, v in spec.sources.items())
                + ". Lab defaults differ where noted in `gan_core/toy_train.py` (e.g. larger learning rates so a "

@@ -281,7 +281,9 @@ def test_the_lab_trains_on_the_cpu_unless_a_gpu_is_chosen(monkeypatch):
     """With a GPU present the lab offers it, but starts on the CPU (measured faster for these networks)."""
     import torch
 
-    from gan_core.lab_session import DEVICE_HELP
+    import json
+
+    from gan_core.lab_session import BENCH_DEVICE_RECORD, device_help
 
     at = open_page(PAGE, timeout=180)
     assert not at.get("button_group") or all(w.key != "lab_device" for w in at.get("button_group"))
@@ -290,6 +292,18 @@ def test_the_lab_trains_on_the_cpu_unless_a_gpu_is_chosen(monkeypatch):
     at = open_page(PAGE, timeout=180)
     control = [w for w in at.get("button_group") if w.key == "lab_device"]
     assert len(control) == 1 and control[0].value == "cpu"
-    assert "330 vs 161" in DEVICE_HELP and control[0].help == DEVICE_HELP
+    rows = json.loads(BENCH_DEVICE_RECORD.read_text())["rows"]  # the benchmark's own record
+    cpu, gpu = rows["ring8 minimax"]["cpu"], rows["ring8 minimax"]["cuda"]
+    assert f"{round(cpu)} vs {round(gpu)}" in control[0].help and control[0].help == device_help()
+    assert cpu > gpu
     assert at.session_state["lab_run"].device == "cpu"
     assert_clean(at)
+
+
+def test_device_help_gives_the_reason_alone_when_the_benchmark_record_is_missing(tmp_path):
+    from gan_core.lab_session import device_help
+
+    (tmp_path / "broken.json").write_text("{not json")
+    for record in (tmp_path / "missing.json", tmp_path / "broken.json"):
+        text = device_help(record)
+        assert "tiny operations" in text and " vs " not in text
