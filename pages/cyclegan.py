@@ -187,7 +187,7 @@ else:
     ]
     probabilities = {k: model.classify(out[k]) for k, _ in shown} if is_digits else {}
     for column, (part, text) in zip(columns, shown):
-        column.image(_picture(_to_uint8(out[part])[0]), caption=text)
+        column.image(_picture(_to_uint8(out[part])[0]), caption=text, width="stretch")
         if probabilities.get(part) is not None:
             p = probabilities[part][0]
             column.caption(f"classifier reads: {int(p.argmax())} ({float(p.max()):.0%} sure)")
@@ -260,10 +260,10 @@ else:
             else:
                 plain_out = plain.round_trip(x, direction)
                 cols = st.columns(4)
-                cols[0].image(_picture(_to_uint8(x)[0]), caption="① x (same input)")
-                cols[1].image(_picture(_to_uint8(plain_out["translated"])[0]), caption="② G(x) without the cycle term")
-                cols[2].image(_picture(_to_uint8(plain_out["reconstructed"])[0]), caption="③ F(G(x)) without it")
-                cols[3].image(_picture(_to_uint8(plain_out["identity"])[0]), caption="④ F(x) without it")
+                cols[0].image(_picture(_to_uint8(x)[0]), caption="① x (same input)", width="stretch")
+                cols[1].image(_picture(_to_uint8(plain_out["translated"])[0]), caption="② G(x) without the cycle term", width="stretch")
+                cols[2].image(_picture(_to_uint8(plain_out["reconstructed"])[0]), caption="③ F(G(x)) without it", width="stretch")
+                cols[3].image(_picture(_to_uint8(plain_out["identity"])[0]), caption="④ F(x) without it", width="stretch")
                 grid_rows.append([(_picture(_to_uint8(x)[0], 6), "① x (same input)"),
                                   (_picture(_to_uint8(plain_out["translated"])[0], 6), "② G(x) without the cycle term"),
                                   (_picture(_to_uint8(plain_out["reconstructed"])[0], 6), "③ F(G(x)) without it"),
