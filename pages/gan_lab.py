@@ -2,11 +2,14 @@
 
 The page is thin: widgets -> a ``gan_core.lab_session.LabSession`` kept in session_state ->
 ``gan_core.viz_lab`` figures.  Training advances in chunks inside a fragment that reruns on
-a timer while a run is going, so the page never blocks.
+a timer while a run is going (and redraws several times within one run, see LIVE_LOOP_S); any
+click interrupts it, so the page never blocks.
 """
 from __future__ import annotations
 
 import math
+import os
+import time
 import uuid
 from dataclasses import replace
 
@@ -15,6 +18,7 @@ import pandas as pd
 import streamlit as st
 import torch
 from streamlit.errors import StreamlitPageNotFoundError
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from gan_core import chart_raster, exports, plane_raster, run_registry, viz_lab
 from gan_core.lab_session import (DEFAULT_LAB_DEVICE, LAB_DEVICES, LIVE_POINTS, LabSession, available_lab_devices,
@@ -39,6 +43,16 @@ CHART_REFRESH_S = 5.0
 #: the width it is shown at.  Drawn at exactly the shown size: Streamlit decodes, shrinks and
 #: re-encodes any picture wider than its display width, which cost ~6 ms a frame at 560 px.
 LIVE_RASTER_PX = 500
+#: While training, one run of the live fragment redraws the plane every REFRESH_S for up to this
+#: many seconds (then the fragment's timer starts the next run).  Each fragment *run* costs the
+#: browser a pass over the whole page (Streamlit marks it running, then finished, and re-renders
+#: the app: ~0.1 s of CPU on 2 cores); an update inside a run only swaps the changed elements.
+#: Measured at 4.2 refreshes a second (WGAN-GP, browser on the same 2 cores): the browser's
+#: renderer 53-61 % of a core with one run per refresh, 31-33 % with this loop, and the training
+#: child 81-86 % against 95-96 %.  Visitors lose nothing: any click interrupts the loop at
+#: once (Streamlit stops a running script for a new run), and so does a closed tab.
+#: ``GAN_LAB_LIVE_LOOP_S=0``: one refresh per run, as before.
+LIVE_LOOP_S = float(os.environ.get("GAN_LAB_LIVE_LOOP_S", "5"))
 #: Longest wait of a refresh for new steps (in-process training: the longest training chunk).
 TRAIN_BUDGET_S = 0.2
 DEVICES = available_lab_devices()
@@ -645,40 +659,69 @@ def _draw_charts(run: LabSession, charts) -> None:
 
 @st.fragment(run_every=REFRESH_S if running else None)
 def live_plane():
-    """Advances the run (when running), then draws the plane.
+    """Advances the run (when running), then draws the plane; while training, again every
+    REFRESH_S for up to LIVE_LOOP_S within this one fragment run.
 
     A CPU run trains in a forked child process (``LabSession(background=True)``, see
     ``gan_core.lab_worker``): advancing only pulls the child's latest state, so training never
     waits for the drawing.  A thread would not do: both are Python-heavy, and a drawing thread
     beside the training one slowed training by more than the drawing takes (measured: 67 against
     73 iterations per second on 2 cores).  ``scripts/bench_lab.py`` (wgan-gp, 2 cores, the browser
-    on the same machine, 2026-11-23), Plotly curves every 5 s: 0.74 to 0.81 of the engine's headless
-    throughput (median of four 0.79) at 4.1-4.2 refreshes a second, against 0.71 training
-    in-process in turns; with the curves as pictures while training, 0.64 to 0.82 (median of four
-    0.79).  The rest goes to the browser redrawing the page on the same two cores."""
+    on the same machine), as a share of the engine's headless throughput:
+
+    * one fragment run per refresh (2026-11-23): 0.79 (phases 0.74-0.83) at 4.22 refreshes a
+      second.  The training child was runnable all the time but waited for a core 13-19 % of it
+      (/proc schedstat), behind the browser re-rendering the whole page on every run;
+    * several refreshes per run (LIVE_LOOP_S), same day: 0.86 (phases 0.79-0.88) at 4.29
+      refreshes a second; the child waits 4-5 %."""
     run = ss.get("lab_run")
     if run is None:
         st.info("Fix the settings above to start a run.", icon=":material/info:")
         return
     layers, mode = ss.get("lab_layers") or [], ss.get("lab_mode", "single")
-    stopped = False
-    if run.running and not run_registry.REGISTRY.heartbeat(ss["lab_id"]):
+    view = st.empty()
+    # Loop only in the timer's runs of this fragment: a run of the whole page must go on to draw
+    # what follows (charts, explanations, timeline).
+    timer = _fragment_run()
+    end = time.monotonic() + (LIVE_LOOP_S if timer else 0.0)
+    while True:  # one refresh per pass; paused, or in a run of the whole page, a single pass
+        if timer:  # keep the pace across runs too: the timer's next run is queued during a loop
+            time.sleep(max(0.0, REFRESH_S - (time.monotonic() - ss.get("lab_last_refresh", 0.0))))
+        ss["lab_last_refresh"] = time.monotonic()
+        stopped = _refresh(run)
+        with view.container():
+            _draw_plane(_plane_state(run, layers), layers, mode)
+        ss["lab_step"] = run.step
+        ss["lab_d_step"] = run.d_step
+        if stopped:
+            st.rerun()  # a full rerun turns the timers off, updates the buttons and draws the final state
+        if not run.running or time.monotonic() + REFRESH_S > end:
+            return
+
+
+def _fragment_run() -> bool:
+    """Whether Streamlit is running fragments alone (a timer's rerun), not the whole page."""
+    ctx = get_script_run_ctx()
+    return bool(getattr(ctx, "fragment_ids_this_run", None))
+
+
+def _refresh(run: LabSession) -> bool:
+    """Advance a running run by one refresh; True if it stopped (server full, step cap, diverged)."""
+    if not run.running:
+        return False
+    if not run_registry.REGISTRY.heartbeat(ss["lab_id"]):
         run.pause()
         ss["lab_notice"] = "The server is full: this run was paused. Press Start to try again."
-        stopped = True
+        return True
+    run.advance(TRAIN_BUDGET_S, SPEEDS.get(ss.get("lab_speed"), None))
     if run.running:
-        run.advance(TRAIN_BUDGET_S, SPEEDS.get(ss.get("lab_speed"), None))
-        if not run.running:  # reached the cap or every member diverged
-            run_registry.REGISTRY.release(ss["lab_id"])
-            if run.at_cap:
-                ss["lab_notice"] = (f"This run reached the cap of {run.max_steps:,} generator steps per run "
-                                    "(so that every visitor gets a share of the server). Press Reset for a new one.")
-            stopped = True
-    _draw_plane(_plane_state(run, layers), layers, mode)
-    ss["lab_step"] = run.step
-    ss["lab_d_step"] = run.d_step
-    if stopped:
-        st.rerun()  # a full rerun turns the timers off, updates the buttons and draws the final state
+        return False
+    # Reached the cap or every member diverged.
+    run_registry.REGISTRY.release(ss["lab_id"])
+    if run.at_cap:
+        ss["lab_notice"] = (f"This run reached the cap of {run.max_steps:,} generator steps per run "
+                            "(so that every visitor gets a share of the server). Press Reset for a new one.")
+    return True
 
 
 @st.fragment(run_every=CHART_REFRESH_S if running else None)

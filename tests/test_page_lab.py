@@ -1,5 +1,6 @@
 """The training lab: its state machine (plain Python), its figures, and the page under AppTest."""
 import math
+import time
 
 import numpy as np
 import pytest
@@ -181,6 +182,24 @@ def test_start_advances_the_step_counter_across_reruns_and_pause_stops_it(lab):
     assert len(lab.get("image")) == 0
     assert len(lab.get("plotly_chart")) == 3 + len(timeline)
     assert_clean(lab)
+
+
+def test_a_run_of_the_whole_page_makes_one_refresh_even_while_training(monkeypatch):
+    # The live view loops for LIVE_LOOP_S only in its timer's runs (fragment runs, in the browser);
+    # a run of the whole page (a click: Start, a preset, the timeline) must draw what follows it.
+    monkeypatch.setenv("GAN_LAB_LIVE_LOOP_S", "30")
+    at = open_page(PAGE, timeout=180)
+    at.button(key="lab_play").click().run()
+    run = at.session_state["lab_run"]
+    frames, step = len(run.frames), run.step
+    t0 = time.perf_counter()
+    at.run()
+    took = time.perf_counter() - t0
+    assert took < 10 and len(run.frames) == frames + 1, (took, len(run.frames) - frames)
+    assert run.running and run.step > step and at.session_state["lab_step"] == run.step
+    assert any(h.value == "Timeline: replay the run" for h in at.header)  # the page went on after the view
+    at.button(key="lab_play").click().run()
+    assert_clean(at)
 
 
 def test_each_single_step_button_advances_only_its_network(lab):
