@@ -749,16 +749,26 @@ else:
 st.header("Timeline: replay the run")
 
 
-@st.fragment
+def timeline_index(position: float, n_frames: int) -> int:
+    """The frame at ``position`` percent of the run (0: the first kept frame, 100: the last)."""
+    return min(max(int(round(position / 100 * (n_frames - 1))), 0), n_frames - 1)
+
+
+# Not a fragment: a fragment's rerun waits for the live view's running loop (Streamlit queues
+# fragment runs behind the current one; up to LIVE_LOOP_S), whereas a rerun of the page
+# interrupts it, so the slider answers at once while a run trains too.
 def timeline():
     run = ss.get("lab_run")
     if run is None or len(run.frames) < 2:
         st.caption("Train for a moment, then scrub through the run here: frames are kept while it trains.")
         return
     frames = run.frames
-    idx = st.slider("Frame", 0, len(frames) - 1, len(frames) - 1, key="lab_frame",
-                    help=f"{len(frames)} frames kept, spread over the whole run.")
-    frame = frames[min(idx, len(frames) - 1)]
+    # A fixed range: Streamlit resets a slider whose bounds change, and a training run adds frames
+    # every refresh, so a slider over frame numbers jumped back to the last frame on every move.
+    position = st.slider("Position in the run (%)", 0, 100, 100, key="lab_frame_pos",
+                         help=f"0 % is the start, 100 % the latest frame; {len(frames)} frames are kept, "
+                              "spread over the whole run.")
+    frame = frames[timeline_index(position, len(frames))]
     views = []
     for i in range(len(run.members)):
         n = frame.heat[i].shape[0]

@@ -202,6 +202,24 @@ def test_a_run_of_the_whole_page_makes_one_refresh_even_while_training(monkeypat
     assert_clean(at)
 
 
+def test_the_timeline_keeps_its_position_while_a_run_adds_frames():
+    at = open_page(PAGE, timeout=180)
+    at.button(key="lab_play").click().run()
+    at.run()
+    at.slider(key="lab_frame_pos").set_value(0).run()  # the run goes on: every run adds a frame
+    run = at.session_state["lab_run"]
+    for _ in range(2):
+        frames = len(run.frames)
+        at.run()
+        assert len(run.frames) > frames and at.slider(key="lab_frame_pos").value == 0
+        shown = " ".join(m.value for m in at.markdown)
+        assert f"**{viz_lab.timeline_steps_label(run.frames[0].steps)}** of {run.step:,}" in shown
+    at.slider(key="lab_frame_pos").set_value(100).run()
+    assert f"**{viz_lab.timeline_steps_label(run.frames[-1].steps)}**" in " ".join(m.value for m in at.markdown)
+    at.button(key="lab_play").click().run()
+    assert_clean(at)
+
+
 def test_each_single_step_button_advances_only_its_network(lab):
     g0, d0 = lab.session_state["lab_step"], lab.session_state["lab_d_step"]
     lab.button(key="lab_step_d").click().run()
