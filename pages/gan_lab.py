@@ -38,6 +38,8 @@ REFRESH_S = 0.24
 #: Seconds between refreshes of the metric table and curves while training.  The curves are then
 #: pictures (gan_core.chart_raster), Plotly figures when paused: redrawing the two Plotly charts
 #: cost the browser ~0.3 s of CPU each time, 19 % of a core at one redraw every 3 s (measured).
+#: Streamlit queues this fragment's runs behind the live view's loop (LIVE_LOOP_S), so while
+#: training they come every 5-7 s.
 CHART_REFRESH_S = 5.0
 #: Side in pixels of the live picture of one plane (side-by-side planes: three quarters of it), and
 #: the width it is shown at.  Drawn at exactly the shown size: Streamlit decodes, shrinks and
