@@ -15,14 +15,14 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from gan_core.viz_lab import member_color
+from gan_core.viz_lab import member_color, metric_series
+
+__all__ = ["curves_image", "legend_for", "loss_panels", "metric_panels", "nice_range"]
 
 
 def legend_for(labels: list) -> list[tuple[str, str]]:
     """``(label, colour)`` of each configuration, in the charts' colours."""
     return [(str(label), member_color(i)) for i, label in enumerate(labels)]
-
-__all__ = ["curves_image", "legend_for", "loss_panels", "metric_panels", "nice_range"]
 
 _SS = 2  # drawn at twice the size, then halved (antialiasing)
 _AXIS = "#888888"
@@ -48,8 +48,7 @@ def metric_panels(histories: list, n_modes: int) -> list[dict]:
               {"title": "W1 to the data (data units)", "series": []}]
     for i, h in enumerate(histories):
         colour = member_color(i)
-        ys = [h["modes_captured"], 100 * np.asarray(h["high_quality"], float), h["reverse_kl"], h["w1"]]
-        for panel, y in zip(panels, ys):
+        for panel, y in zip(panels, metric_series(h)):
             panel["series"].append((h["step"], y, colour))
     return panels
 

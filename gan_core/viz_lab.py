@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 
 from gan_core.viz import ACCENT, ALT, DARK, GREY, P_COLOR, Q_COLOR
 
-__all__ = ["MEMBER_COLORS", "member_color", "LAYERS", "HEAT_SCALE", "plane_figure", "planes_figure", "loss_figure", "metrics_figure",
+__all__ = ["MEMBER_COLORS", "member_color", "LAYERS", "HEAT_SCALE", "plane_figure", "planes_figure", "loss_figure", "metrics_figure", "metric_series",
            "latent_figure", "picker_figure", "arrow_scale", "heat_range"]
 
 #: One colour per side-by-side configuration (legends of the curves and the table).
@@ -276,11 +276,17 @@ def metrics_figure(histories: list, labels: list, n_modes: int, height: int = 44
     data = []
     for i, (h, label) in enumerate(zip(histories, labels)):
         color = member_color(i)
-        series = [h["modes_captured"], 100 * np.asarray(h["high_quality"], float), h["reverse_kl"], h["w1"]]
-        for k, y in enumerate(series):
+        for k, y in enumerate(metric_series(h)):
             xr, yr, _, _ = _axis_pair(k)
             data.append(_line(h["step"], y, label, color, (xr, yr), k == 0, markers=True))
     return _figure(data, layout)
+
+
+def metric_series(history: dict) -> list:
+    """The four metric panels' y values of one member, in panel order: modes captured,
+    high-quality samples (%), reverse KL (nats), W1 (data units)."""
+    return [history["modes_captured"], 100 * np.asarray(history["high_quality"], float), history["reverse_kl"],
+            history["w1"]]
 
 
 def latent_figure(encoded_list: list, titles: list, modes, prior, height: int = 380,
