@@ -165,6 +165,7 @@ class BackgroundTrainer:
         self._busy_seen = 0.0
         self._lost = False  # the child died or stopped answering
         self.restarts = 0  # children forked again after one was lost
+        self._limited = False  # the child may hold a finite allowance (a grant was sent)
 
     @property
     def alive(self) -> bool:
@@ -211,9 +212,13 @@ class BackgroundTrainer:
             self._lost = False
             self._reap()
             self._fork(grant)
+            self._limited = grant is not None
             grant = None if grant is None else 0
-        elif grant is None:
+        elif grant is None and self._limited:  # back to full speed after slow speeds
             self.conn.send(("speed", None))
+            self._limited = False
+        elif grant is not None:
+            self._limited = True
         deadline = time.perf_counter() + wait_s
         before = self.lock.g_steps
         busy = 0.0

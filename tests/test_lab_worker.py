@@ -68,6 +68,23 @@ def test_a_killed_child_is_replaced_from_the_last_state_received():
     s.pause()
 
 
+def test_slow_speeds_train_only_their_grant_and_full_speed_lifts_it():
+    lock = LockstepTrainer([tiny()], "ring8", seed=0, device="cpu")
+    worker = lab_worker.BackgroundTrainer(lock, max_steps=10**6)
+    try:
+        for _ in range(3):
+            worker.sync(grant=2, wait_s=2.0)
+        time.sleep(0.5)
+        worker.sync(grant=0)
+        assert lock.g_steps == 6  # three grants of 2, nothing more however long the child waits
+        worker.sync(wait_s=2.0)  # full speed: the allowance is lifted ...
+        time.sleep(0.5)
+        worker.sync()
+        assert lock.g_steps > 6 + 5  # ... and the child trains on between requests
+    finally:
+        worker.stop()
+
+
 def test_an_abandoned_child_exits_by_itself():
     lock = LockstepTrainer([tiny()], "ring8", seed=0, device="cpu")
     worker = lab_worker.BackgroundTrainer(lock, max_steps=10**6, idle_exit_s=0.5)
