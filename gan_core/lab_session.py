@@ -328,14 +328,11 @@ class LabSession:
         if not self.can_train:
             return
         with torch_threads(self.threads):
-            self._single_locked(n_d, n_g)
-
-    def _single_locked(self, n_d, n_g) -> None:
-        t0 = time.perf_counter()
-        self.lock.step(n_d=n_d, n_g=n_g)
-        self.train_wall_s += time.perf_counter() - t0
-        self.take_metrics()
-        self._record_frame()
+            t0 = time.perf_counter()
+            self.lock.step(n_d=n_d, n_g=n_g)
+            self.train_wall_s += time.perf_counter() - t0
+            self.take_metrics()
+            self._record_frame()
 
     def step_discriminator(self) -> None:
         """Exactly one discriminator / critic step of every member (the generator stays put)."""
@@ -347,11 +344,7 @@ class LabSession:
 
     def step_both(self) -> None:
         """One full iteration of every member: its ``n_critic`` discriminator steps, then one generator step."""
-        self._stop_worker()
-        if not self.can_train:
-            return
-        with torch_threads(self.threads):
-            self._single_locked(None, None)
+        self._single(None, None)
 
     # ------------------------------------------------------------------ metrics
     def take_metrics(self) -> None:
@@ -419,6 +412,12 @@ class LabSession:
         if len(self.frames) > self.max_frames:
             # Keep the first and the last; drop every second one in between.
             self.frames = self.frames[:-1:2] + [self.frames[-1]]
+
+    def frame_at(self, position: float) -> Frame:
+        """The kept timeline frame at ``position`` percent of the run (0: the first, 100: the
+        latest; values outside [0, 100] are clamped)."""
+        last = len(self.frames) - 1
+        return self.frames[min(max(int(round(position / 100 * last)), 0), last)]
 
     def views(self, arrows: bool = True, manifold: bool = True) -> list[MemberView]:
         """What the live view draws for every member (see :class:`MemberView`)."""

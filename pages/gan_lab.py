@@ -751,11 +751,6 @@ else:
 st.header("Timeline: replay the run")
 
 
-def timeline_index(position: float, n_frames: int) -> int:
-    """The frame at ``position`` percent of the run (0: the first kept frame, 100: the last)."""
-    return min(max(int(round(position / 100 * (n_frames - 1))), 0), n_frames - 1)
-
-
 # Not a fragment: a fragment's rerun waits for the live view's running loop (Streamlit queues
 # fragment runs behind the current one; up to LIVE_LOOP_S), whereas a rerun of the page
 # interrupts it, so the slider answers at once while a run trains too.
@@ -770,7 +765,7 @@ def timeline():
     position = st.slider("Position in the run (%)", 0, 100, 100, key="lab_frame_pos",
                          help=f"0 % is the start, 100 % the latest frame; {len(frames)} frames are kept, "
                               "spread over the whole run.")
-    frame = frames[timeline_index(position, len(frames))]
+    frame = run.frame_at(position)
     views = []
     for i in range(len(run.members)):
         n = frame.heat[i].shape[0]

@@ -87,6 +87,18 @@ def test_timeline_keeps_at_most_max_frames_spread_over_the_run():
     assert steps == sorted(steps)
 
 
+def test_a_position_in_the_run_picks_the_frame_that_far_along():
+    s = LabSession([tiny()], dataset="ring8", seed=0, device="cpu", max_frames=200)
+    s.start()
+    for _ in range(4):
+        s.advance(0.05, max_iters=2)
+    frames = s.frames
+    assert len(frames) == 5  # the frame at step 0 and one per advance
+    # Independently: 5 frames sit at 0, 25, 50, 75 and 100 % of the run.
+    for position, k in ((0, 0), (12, 0), (13, 1), (25, 1), (50, 2), (99, 4), (100, 4), (-20, 0), (150, 4)):
+        assert s.frame_at(position) is frames[k], position
+
+
 def test_views_carry_every_layer_with_the_right_shapes():
     s = LabSession([tiny(latent_dim=2, bigan=True)], ["bigan"], "ring8", seed=0, device="cpu")
     (v,) = s.views()
