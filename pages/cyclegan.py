@@ -285,7 +285,7 @@ else:
                         rows.append(row)
                     st.markdown(f"Over the whole gallery ({len(g)} held-out {source_domain} images), "
                                 "read by the same classifier:")
-                    st.dataframe(rows, hide_index=True)
+                    st.table(rows, hide_index=True)
                 st.caption("Without the cycle term each generator only has to fool its discriminator: it "
                            "may draw a tidy digit, but nothing forces it to be the same digit, and "
                            "the way back cannot recover the input. Adversarial losses alone often send every "

@@ -129,7 +129,7 @@ for key, row_entry in F_DIVERGENCES.items():
         "independent check": "—" if check is None else format_value(check, ""),
     })
 with st.expander("All seven divergences for this pair (with an independent check where one exists)"):
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.table(pd.DataFrame(rows), hide_index=True)
     st.caption("Checks: KL both ways, JS and total variation from the information-theory lesson's own code "
                "(2·JSD, 2·JSD − log 4).")
 

@@ -607,7 +607,7 @@ def _legend(layers) -> str:
 
 def _draw_charts(run: LabSession, charts) -> None:
     """Metric table, loss and metric curves, BiGAN latents (redrawn about once a second)."""
-    st.dataframe(_metric_row(run), hide_index=True, width="stretch")
+    st.table(_metric_row(run), hide_index=True)
     st.caption(f"Metrics on {run.configs[0].eval_samples:,} generated samples (VEEGAN / PacGAN protocol: a sample is "
                f"high quality within 3 std = {3 * run.mixture.std:g} data units of a mode centre). W1 of two real "
                f"samples with the same estimator: {run.w1_floor:.3f} data units — the floor a perfect generator reaches.")

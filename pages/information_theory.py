@@ -117,7 +117,7 @@ reasons = {"Cross-entropy h(P, Q)": reason_pq, "KL(P ‖ Q)": reason_pq, "Cross-
            "KL(Q ‖ P)": reason_qp}
 rows = [{"measure": name, "value": format_value(value, "", reasons.get(name, "")), "unit": u}
         for name, value, u in table.rows()]
-st.dataframe(rows, hide_index=True, width="stretch")
+st.table(rows, hide_index=True)
 st.caption(
     "Entropies of densities are *differential* entropies (they can be negative for a narrow density: "
     "a Gaussian with σ = 0.1 has h ≈ −1.3 bits). Computed on a grid of "

@@ -25,7 +25,7 @@ def visible_text(at: AppTest) -> str:
         parts.extend(str(element.value) for element in getattr(at, kind))
     for metric in at.metric:
         parts.append(f"{metric.label} {metric.value}")
-    for frame in at.dataframe:
+    for frame in [*at.dataframe, *at.table]:
         parts.append(frame.value.to_string())
     return "\n".join(parts)
 

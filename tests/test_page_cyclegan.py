@@ -70,7 +70,7 @@ def test_toggle_compares_with_the_model_trained_without_cycle_term(monkeypatch, 
     at.toggle(key="cg_nocycle").set_value(True).run()
     assert not at.exception
     assert any(m.label.startswith("Cycle L1 without") for m in at.metric)
-    assert len(at.dataframe) == 1
+    assert len(at.table) == 1
 
 
 def test_bad_uploads_give_a_message_and_the_page_keeps_working(monkeypatch, tiny_root):

@@ -264,7 +264,7 @@ def test_compare_all_trains_every_configuration_in_lockstep(lab):
     lab.run()
     steps = [m.step_count for m in lab.session_state["lab_run"].members]
     assert steps[0] > 0 and len(set(steps)) == 1
-    table = lab.dataframe[0].value
+    table = lab.table[0].value
     assert list(table["configuration"]) == run.labels
     lab.button(key="lab_play").click().run()
     assert_clean(lab)

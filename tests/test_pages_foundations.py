@@ -105,7 +105,7 @@ def test_disjoint_uniforms_show_js_at_its_ceiling():
     assert_clean(at)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["JS as a fraction of its maximum"] == "100.0%"
-    rows = at.dataframe[0].value.set_index("measure")["value"]
+    rows = at.table[0].value.set_index("measure")["value"]
     assert rows["KL(P ‖ Q)"].startswith("∞")
     assert rows["Total variation δ(P, Q)"] == "1"
 
