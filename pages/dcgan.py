@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-from pages.common import next_lesson, page_header, plot, show_error
+from pages.common import figure, next_lesson, page_header, plot, show_error
 
 MODELS = {"dcgan-mnist": "MNIST digits", "dcgan-fashion-mnist": "Fashion-MNIST clothes"}
 
@@ -41,6 +41,57 @@ def _load_classifier(dataset: str, root: str, signature: tuple):
     return classifier.load(dataset, root=Path(root))
 
 
+# Everything computed from the model and the settings is cached (keyed by the model's files'
+# signature): a page switch back to unchanged settings redraws without running the network.
+@st.cache_data(show_spinner=False, max_entries=64)
+def _generated(name: str, root: str, signature: tuple, latents: np.ndarray) -> np.ndarray:
+    """G(z) for these latents, float32 ``(n, c, 32, 32)`` in [-1, 1]."""
+    import torch
+
+    return _load_generator(name, root, signature).generate(torch.from_numpy(latents)).numpy()
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _training_pool(name: str, root: str, signature: tuple) -> np.ndarray | None:
+    """The shipped training images, uint8 ``(m, 32, 32)``, or None when they are missing."""
+    subset = _load_generator(name, root, signature).training_images()
+    return None if subset is None else subset[0].numpy()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _nearest(name: str, root: str, signature: tuple, latents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each sample G(z): index of and distance to its nearest shipped training image."""
+    import torch
+    from gan_core import dcgan
+
+    pool = _training_pool(name, root, signature)
+    return dcgan.nearest_images(torch.from_numpy(_generated(name, root, signature, latents)), torch.from_numpy(pool))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _progression(name: str, root: str, signature: tuple) -> tuple[np.ndarray, list[int]] | None:
+    recorded = _load_generator(name, root, signature).progression()
+    return None if recorded is None else (recorded[0].numpy(), recorded[1])
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _architecture(name: str, root: str, signature: tuple) -> list[tuple[str, int, "pd.DataFrame"]]:
+    """(label, parameter count, layer table) for G and for a D of the card's width."""
+    import pandas as pd
+    from gan_core import dcgan
+
+    sampler = _load_generator(name, root, signature)
+    tables = []
+    for network, label in ((sampler.generator, "Generator G"),
+                           (dcgan.Discriminator(sampler.channels, sampler.card["architecture"].get("ndf", 32)),
+                            "Discriminator D")):
+        rows = dcgan.architecture_table(network)
+        tables.append((label, sum(r["parameters"] for r in rows), pd.DataFrame(
+            [{"no.": r["index"], "layer": r["layer"], "output shape (C × H × W)": " × ".join(map(str, r["output_shape"])),
+              "parameters": r["parameters"], "guideline": r["guideline"], "why": r["note"]} for r in rows])))
+    return tables
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def _png(array: np.ndarray) -> bytes:
     from gan_core.dcgan import png_bytes
@@ -56,8 +107,9 @@ import torch  # noqa: E402  (torch loads here, after the first widget is on scre
 from gan_core import dcgan, pretrained  # noqa: E402
 
 root = str(pretrained.PRETRAINED_DIR)
+signature = _folder_signature(root, name)
 try:
-    sampler = _load_generator(name, root, _folder_signature(root, name))
+    sampler = _load_generator(name, root, signature)
 except pretrained.PretrainedError as exc:
     show_error(f"This model cannot be shown: {exc} Restore the folder pretrained/{name}/ from the repository "
                f"(or retrain it with the command in its card.json) and reload the page.")
@@ -86,8 +138,7 @@ seed = int(c1.number_input("Seed", min_value=0, max_value=1_000_000, value=0, st
                            bind="query-params"))
 count = int(c2.slider("Number of samples", 4, 64, 32, 4, key="dcgan_count", bind="query-params"))
 z = sampler.latents(count, seed)
-samples = sampler.generate(z)
-images = dcgan.to_uint8_images(samples)
+images = dcgan.to_uint8_images(torch.from_numpy(_generated(name, root, signature, z.numpy())))
 grid = dcgan.image_grid(images, columns=8, scale=3)
 st.image(grid, caption=f"{count} samples, seed {seed} (32 × 32 pixels each, shown 3× enlarged)")
 st.download_button("Download this grid as PNG", _png(grid), file_name=f"{name}-seed{seed}-n{count}.png",
@@ -95,13 +146,12 @@ st.download_button("Download this grid as PNG", _png(grid), file_name=f"{name}-s
 
 # --------------------------------------------------------------------------------- nearest neighbours
 st.header("2. Is it copying? Each sample next to its nearest training image")
-subset = sampler.training_images()
-if subset is None:
+pool = _training_pool(name, root, signature)
+if pool is None:
     show_error("The shipped training images are missing, so the nearest-neighbour check cannot be shown.")
 else:
-    pool, _ = subset
-    index, distance = dcgan.nearest_images(samples, pool)
-    pairs = np.concatenate([images[:, :, :], pool.numpy()[index]], axis=2)  # sample | neighbour, side by side
+    index, distance = _nearest(name, root, signature, z.numpy())
+    pairs = np.concatenate([images[:, :, :], pool[index]], axis=2)  # sample | neighbour, side by side
     st.image(dcgan.image_grid(pairs, columns=4, pad=4, scale=3),
              caption="Left of each pair: the sample; right: the closest of the "
                      f"{len(pool)} shipped training images (Euclidean distance over the 1024 pixels).")
@@ -139,13 +189,14 @@ if max(start, end) > count:
     start, end = min(start, count), min(end, count)
 steps = int(c3.slider("Steps", 3, 16, 10, key="dcgan_interp_steps", bind="query-params"))
 paths = {m: dcgan.interpolation_path(z[start - 1], z[end - 1], steps, m) for m in ("linear", "spherical")}
-strips = {m: dcgan.to_uint8_images(sampler.generate(p)) for m, p in paths.items()}
+strips = {m: dcgan.to_uint8_images(torch.from_numpy(_generated(name, root, signature, p.numpy())))
+          for m, p in paths.items()}
 strip = dcgan.image_grid(np.concatenate([strips["linear"], strips["spherical"]]), columns=steps, scale=3)
 st.image(strip, caption=f"Top row: linear; bottom row: spherical; {steps} steps from sample {start} to {end}.")
-plot(dcgan.latent_norm_figure({m: p.norm(dim=1).numpy() for m, p in paths.items()}, sampler.latent_dim),
+plot(figure(dcgan.latent_norm_figure, {m: p.norm(dim=1).numpy() for m, p in paths.items()}, sampler.latent_dim),
      key="dcgan_norms")
 animate = st.radio("Animate", ["spherical", "linear"], horizontal=True, key="dcgan_animate", bind="query-params")
-plot(dcgan.animation_figure(strips[animate], [f"t = {t:.2f}" for t in np.linspace(0, 1, steps)]),
+plot(figure(dcgan.animation_figure, strips[animate], [f"t = {t:.2f}" for t in np.linspace(0, 1, steps)]),
      key="dcgan_animation")
 
 # ---------------------------------------------------------------------------------------- direction
@@ -167,21 +218,22 @@ reach = float(c3.slider("Reach A (latent units)", 0.5, 10.0, 4.0, 0.5, key="dcga
 u = dcgan.unit_direction(sampler.latent_dim, kind, coordinate=which, seed=which)
 amounts = np.linspace(-reach, reach, 9)
 walk = dcgan.direction_walk(z[:4], u, torch.tensor(amounts, dtype=torch.float32))
-st.image(dcgan.image_grid(dcgan.to_uint8_images(sampler.generate(walk)), columns=9, scale=3),
+walk_images = dcgan.to_uint8_images(torch.from_numpy(_generated(name, root, signature, walk.numpy())))
+st.image(dcgan.image_grid(walk_images, columns=9, scale=3),
          caption="Rows: the first samples of the grid; columns: a = " + ", ".join(f"{a:+.1f}" for a in amounts))
 
 # ----------------------------------------------------------------------------------------- training
 st.header("5. How it learned")
-progression = sampler.progression()
+progression = _progression(name, root, signature)
 history = sampler.losses()
 if progression is None or history is None:
     show_error("The training record (progression.safetensors / losses.json) is missing or unreadable for this model.")
 else:
     frames, epochs = progression
     epoch = st.select_slider("Epoch", options=epochs, value=epochs[-1], key="dcgan_epoch", bind="query-params")
-    st.image(dcgan.image_grid(frames[epochs.index(epoch)].numpy(), columns=8, scale=3),
+    st.image(dcgan.image_grid(frames[epochs.index(epoch)], columns=8, scale=3),
              caption=f"The same 16 latents after epoch {epoch} of {epochs[-1]} (batch statistics, as in training).")
-    plot(dcgan.loss_curves_figure(history), key="dcgan_losses")
+    plot(figure(dcgan.loss_curves_figure, history), key="dcgan_losses")
     last = history[-1]
     st.markdown(
         f"In the last epoch: D loss {last['d_loss']:.3f} nats, G loss {last['g_loss']:.3f} nats, "
@@ -193,17 +245,9 @@ else:
 st.header("6. The architecture and the guidelines that shaped it")
 st.markdown("Radford, Metz and Chintala (2016) found a recipe that trains stably; every rule is in the code:")
 st.markdown("\n".join(f"- **{key}**: {text}" for key, text in dcgan.GUIDELINES.items()))
-import pandas as pd  # noqa: E402
-
-for network, label in ((sampler.generator, "Generator G"),
-                       (dcgan.Discriminator(sampler.channels, card["architecture"].get("ndf", 32)), "Discriminator D")):
-    rows = dcgan.architecture_table(network)
-    table = pd.DataFrame([{"#": r["index"], "layer": r["layer"],
-                           "output shape (C × H × W)": " × ".join(map(str, r["output_shape"])),
-                           "parameters": r["parameters"], "guideline": r["guideline"], "why": r["note"]}
-                          for r in rows])
-    st.markdown(f"**{label}**: {sum(r['parameters'] for r in rows):,} parameters")
-    st.dataframe(table, hide_index=True, width="stretch", key=f"dcgan_table_{label[0]}")
+for label, parameters, table in _architecture(name, root, signature):
+    st.markdown(f"**{label}**: {parameters:,} parameters")
+    st.table(table, hide_index=True)
 st.caption("Output shapes are measured by running a tensor through the network, not typed by hand. "
            f"Training: {train_info.get('optimizer', '?')}; {train_info.get('loss', '?')}.")
 
@@ -225,7 +269,7 @@ else:
            if accuracy is not None else "")
         + f". Over **{metrics['samples']:,}** samples:"
     )
-    plot(dcgan.class_histogram_figure(metrics["class_histogram"]), key="dcgan_hist")
+    plot(figure(dcgan.class_histogram_figure, metrics["class_histogram"]), key="dcgan_hist")
     cols = st.columns(4)
     cols[0].metric("Classes present", f"{metrics['classes_present']} of {len(metrics['class_histogram'])}")
     cols[1].metric("KL(histogram ‖ uniform)", f"{metrics['kl_to_uniform_nats']:.4f} nats",
