@@ -163,20 +163,21 @@ def presenter_mode_controls() -> None:
                   on_click=lambda: st.session_state.update({PRESENTER_KEY: False}))
 
 
-@st.cache_data(show_spinner=False, max_entries=512)
+@st.cache_resource(show_spinner=False, max_entries=256)
 def _built_figure(module: str, name: str, args: tuple, kwargs: dict):
-    return getattr(importlib.import_module(module), name)(*args, **kwargs)
+    return viz.thin_lines(getattr(importlib.import_module(module), name)(*args, **kwargs))
 
 
 def figure(builder, *args, **kwargs):
     """``builder(*args, **kwargs)``, a Plotly figure built once for each distinct set of arguments.
 
-    Building a figure validates every property in Python (10-60 ms a figure); a copy from
-    Streamlit's data cache costs a fraction of that. So a presenter switching back to a page
-    whose settings did not change waits only for the browser. ``builder`` is a module-level
-    function of ``gan_core``; its arguments must be hashable by ``st.cache_data`` (numbers,
-    strings, numpy arrays, lists, dicts, tuples). Each call returns a fresh copy, which
-    :func:`plot` may change.
+    Building a figure validates every property in Python (10-60 ms a figure, twice that while
+    the browser draws on the same cores); the cached figure costs nothing. So a presenter
+    switching back to a page whose settings did not change waits only for the browser.
+    ``builder`` is a module-level function of ``gan_core``; its arguments must be hashable by
+    Streamlit's caches (numbers, strings, numpy arrays, lists, dicts, tuples).
+
+    The figure is shared by every session: hand it to :func:`plot`, which never changes it.
     """
     return _built_figure(builder.__module__, builder.__name__, args, kwargs)
 
@@ -187,13 +188,15 @@ def plot(fig, key: str, title: str | None = None) -> None:
     Under it, outside presenter mode, a small "Download" control offers the chart as PNG and SVG
     (see :func:`figure_downloads`); ``title`` is the title written on those files.
     """
-    viz.thin_lines(fig)  # display only: dense grids drawn with a few hundred points per line
     if presenter_mode():
+        import plotly.graph_objects as go
+
+        fig = go.Figure(fig)  # a copy: figures from figure() are shared
         fig.update_layout(font=dict(size=20), height=int((fig.layout.height or 450) * 1.3))
-        st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
-        return
+    viz.thin_lines(fig)  # display only: dense grids drawn with a few hundred points per line (in place)
     st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
-    figure_downloads(fig, key, title)
+    if not presenter_mode():
+        figure_downloads(fig, key, title)
 
 
 def figure_downloads(fig, key: str, title: str | None = None) -> None:

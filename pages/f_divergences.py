@@ -7,7 +7,7 @@ import streamlit as st
 from gan_core import fgan, toy1d
 from gan_core import viz_lessons as vl
 from gan_core.divergences import F_DIVERGENCES, f_divergence_from_log
-from pages.common import (format_value, metric, next_lesson, page_header, plot, poll_again, show_error,
+from pages.common import (figure, format_value, metric, next_lesson, page_header, plot, poll_again, show_error,
                           start_training, toy_controls, training_state)
 
 page_header(
@@ -60,7 +60,7 @@ entry = F_DIVERGENCES[name]
 u0 = st.slider("Touching point u₀ (a density ratio p/q)", 0.05, 4.0, 2.0, 0.05, key="fdiv_u0", bind="query-params")
 tangent = fgan.tangent(name, u0)
 shape = fgan.curves(name, tangent.t0)
-plot(vl.legendre_figure(shape["u"], shape["f"], shape["t"], shape["conjugate"], tangent, entry.label), key="legendre")
+plot(figure(vl.legendre_figure, shape["u"], shape["f"], shape["t"], shape["conjugate"], tangent, entry.label), key="legendre")
 c1, c2, c3 = st.columns(3)
 c1.metric("Slope t₀ = f′(u₀)", format_value(tangent.t0, "nats"))
 c2.metric("f*(t₀) = u₀t₀ − f(u₀)", format_value(tangent.conjugate_t0, "nats"))
@@ -112,7 +112,7 @@ except ValueError as exc:
     st.stop()
 
 exact = f_divergence_from_log(p_d.log_mass, q_d.log_mass, name)
-plot(vl.densities_figure(GRID.x, p_d.density, q_d.density, "P and Q on the training grid"), key="fgan_densities")
+plot(figure(vl.densities_figure, GRID.x, p_d.density, q_d.density, "P and Q on the training grid"), key="fgan_densities")
 
 table = toy1d.divergence_table(p_d, q_d, unit="nats")
 independent = {"kl": table.kl_pq, "reverse_kl": table.kl_qp, "js": 2 * table.js, "gan": 2 * table.js - math.log(4),

@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from gan_core import toy1d, viz
-from pages.common import format_value, metric, next_lesson, page_header, plot, show_error, toy_controls
+from pages.common import figure, format_value, metric, next_lesson, page_header, plot, show_error, toy_controls
 
 page_header(
     "The GAN objective: a game that secretly minimises Jensen–Shannon",
@@ -78,7 +78,7 @@ except ValueError as exc:
     st.stop()
 objective = toy1d.gan_objective(p_data, p_g)
 x = p_data.grid.x
-plot(viz.d_star_figure(x, p_data.density, p_g.density, objective.d_star), key="d_star")
+plot(figure(viz.d_star_figure, x, p_data.density, p_g.density, objective.d_star), key="d_star")
 st.markdown(r"Substituting $D^*$ back into $V$ and rearranging around the mixture $M=\tfrac{p_{data}+p_g}{2}$:")
 st.latex(
     r"V(G,D^*)=\mathbb{E}_{p_{data}}\!\left[\log\frac{p_{data}}{2M}\right]+\mathbb{E}_{p_g}\!\left[\log\frac{p_g}{2M}\right]"
@@ -101,7 +101,7 @@ paper; in bits the identity reads $V = -2 + 2\\,JSD_{{bits}}$.
 
 locs = np.linspace(-5, 5, 201)
 avg, minus_ce, kl = toy1d.log_likelihood_curve(p_data, locs, scale=1.0, n_samples=500, seed=0)
-plot(viz.likelihood_figure(locs, avg, minus_ce, kl, 500), key="likelihood")
+plot(figure(viz.likelihood_figure, locs, avg, minus_ce, kl, 500), key="likelihood")
 st.caption(
     f"Back to section 2: the average log-likelihood of 500 samples from p_data (solid) peaks at "
     f"μ = {locs[np.argmax(avg)]:+.2f}; KL(p_data‖q_μ) (dashed) bottoms out at μ = {locs[np.argmin(kl)]:+.2f}. "
@@ -131,7 +131,7 @@ def sweep(thetas_key: tuple):
 curves = sweep(tuple(thetas))
 p_pt, q_pt = toy1d.point_pair(theta)
 now = toy1d.divergence_table(p_pt, q_pt, "nats")
-plot(viz.sweep_figure(thetas, curves.kl, curves.js, curves.w1, theta, "nats"), key="sweep")
+plot(figure(viz.sweep_figure, thetas, curves.kl, curves.js, curves.w1, theta, "nats"), key="sweep")
 
 
 def js_at(t: float) -> float:

@@ -3,7 +3,7 @@ import numpy as np
 import streamlit as st
 
 from gan_core import toy1d, viz
-from pages.common import LESSONS, page_header, plot
+from pages.common import LESSONS, figure, page_header, plot
 
 page_header(
     "GANs from the ground up",
@@ -20,7 +20,7 @@ def teaser():
 
 
 thetas, curves = teaser()
-plot(viz.sweep_figure(thetas, curves.kl, curves.js, curves.w1, 1.0, "nats"), key="teaser")
+plot(figure(viz.sweep_figure, thetas, curves.kl, curves.js, curves.w1, 1.0, "nats"), key="teaser")
 st.caption(
     "Two near-point masses, one at 0 and one at θ. Once they stop overlapping, KL is infinite and JS is "
     "stuck at log 2 — neither tells a generator which way to move — while the Wasserstein distance W1 = |θ| "

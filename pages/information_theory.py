@@ -4,7 +4,7 @@ import streamlit as st
 
 from gan_core import divergences as dv
 from gan_core import toy1d, viz
-from pages.common import format_value, metric, next_lesson, page_header, plot, show_error, toy_controls, unit_choice
+from pages.common import figure, format_value, metric, next_lesson, page_header, plot, show_error, toy_controls, unit_choice
 
 page_header(
     "Information theory: measuring how far apart two distributions are",
@@ -66,9 +66,9 @@ else:
         st.warning(f"Cross-entropy and KL are infinite: {missing}.")
     left, right = st.columns(2)
     with left:
-        plot(viz.bars_pq(labels[:n], p, q), key="bars_pq")
+        plot(figure(viz.bars_pq, labels[:n], p, q), key="bars_pq")
     with right:
-        plot(viz.code_lengths(labels[:n], p, q, unit), key="code_lengths")
+        plot(figure(viz.code_lengths, labels[:n], p, q, unit), key="code_lengths")
     st.caption(
         "Look at the outcomes where Q's bar (right) is taller than P's: the code built for Q wastes "
         f"{k}s there, and those outcomes are what make H(P, Q) exceed H(P)."
@@ -108,7 +108,7 @@ except ValueError as exc:
     st.stop()
 table = toy1d.divergence_table(p_d, q_d, unit)
 x = p_d.grid.x
-plot(viz.densities_with_integrand(x, p_d.density, q_d.density, toy1d.integrand(which, p_d, q_d, unit), which, unit),
+plot(figure(viz.densities_with_integrand, x, p_d.density, q_d.density, toy1d.integrand(which, p_d, q_d, unit), which, unit),
      key="densities")
 
 reason_pq = "Q is 0 where P has mass"
@@ -173,7 +173,7 @@ target, forward, reverse = fits(separation, width, right_weight)
 x = target.grid.x
 forward_d = toy1d.discretise(forward.toy()).density
 reverse_d = toy1d.discretise(reverse.toy()).density
-plot(viz.fits_figure(x, target.density, forward_d, reverse_d, [o[0] for o in reverse.local_optima]), key="fits")
+plot(figure(viz.fits_figure, x, target.density, forward_d, reverse_d, [o[0] for o in reverse.local_optima]), key="fits")
 nat_to_unit = toy1d.unit_factor(unit)
 c1, c2 = st.columns(2)
 c1.metric("Forward fit (mode covering)", f"μ = {forward.loc:+.2f}, σ = {forward.scale:.2f}",

@@ -6,7 +6,7 @@ import streamlit as st
 
 from gan_core import gradients1d as g1
 from gan_core import viz_lessons as vl
-from pages.common import format_value, next_lesson, page_header, plot, show_error
+from pages.common import figure, format_value, next_lesson, page_header, plot, show_error
 
 page_header(
     "Vanishing gradients: when a confident discriminator stops teaching",
@@ -49,7 +49,7 @@ if wrt.startswith("the logit"):
     grad_sat, grad_ns = g1.loss_gradient_wrt_logit(d_grid, "saturating"), g1.loss_gradient_wrt_logit(d_grid, "non_saturating")
 else:
     grad_sat, grad_ns = g1.loss_gradient_wrt_d(d_grid, "saturating"), g1.loss_gradient_wrt_d(d_grid, "non_saturating")
-plot(vl.generator_losses_figure(d_grid, g1.generator_loss(d_grid, "saturating"),
+plot(figure(vl.generator_losses_figure, d_grid, g1.generator_loss(d_grid, "saturating"),
                                 g1.generator_loss(d_grid, "non_saturating"), grad_sat, grad_ns, wrt),
      key="losses")
 d_value = st.slider("Read off the numbers at D(G(z)) =", 0.001, 0.999, 0.01, 0.001, format="%.3f",
@@ -100,7 +100,7 @@ x_fine = g1.GRID_X
 x_plot = np.linspace(-14.0, 14.0, 1401)
 lp, lq = g1.log_p(pair, x_plot), g1.log_q(pair, x_plot)
 d_star = np.exp(-np.logaddexp(0.0, -(lp - lq)))
-plot(vl.saturation_figure(x_plot, np.exp(lp), np.exp(lq), d_star,
+plot(figure(vl.saturation_figure, x_plot, np.exp(lp), np.exp(lq), d_star,
                           g1.gradient_density(pair, "saturating", x_plot),
                           g1.gradient_density(pair, "non_saturating", x_plot)), key="saturation")
 grad_sat = g1.generator_gradient(pair, "saturating", x_fine)
@@ -125,7 +125,7 @@ def sweep(data_scale: float, gen_scale: float):
 
 
 thetas, sweep_sat, sweep_ns = sweep(data_scale, gen_scale)
-plot(vl.gradient_sweep_figure(thetas, sweep_sat, sweep_ns, theta), key="sweep")
+plot(figure(vl.gradient_sweep_figure, thetas, sweep_sat, sweep_ns, theta), key="sweep")
 far = np.argmin(np.abs(thetas - 6.0))
 st.markdown(
     rf"""
@@ -180,7 +180,7 @@ def contrast(data_scale: float, gen_scale: float):
 
 c_thetas, c_exact, c_approx = contrast(data_scale, gen_scale)
 parts = g1.contrast_approximation(d_grid)
-plot(vl.contrast_figure(d_grid, parts, c_thetas, c_exact, c_approx), key="contrast")
+plot(figure(vl.contrast_figure, d_grid, parts, c_thetas, c_exact, c_approx), key="contrast")
 v_exact, v_approx = g1.contrast_value(pair, x_fine)
 c1, c2, c3 = st.columns(3)
 c1.metric("V(G, D*) at this θ", format_value(v_exact, "nats"))

@@ -8,7 +8,7 @@ from streamlit.errors import StreamlitPageNotFoundError
 from gan_core import divergences as dv
 from gan_core import fgan, toy1d, transport
 from gan_core import viz_lessons as vl
-from pages.common import (format_value, metric, next_lesson, page_header, plot, poll_again, show_error,
+from pages.common import (figure, format_value, metric, next_lesson, page_header, plot, poll_again, show_error,
                           start_training, toy_controls, training_state)
 
 page_header(
@@ -51,12 +51,12 @@ except ValueError as exc:
 x_hist = HIST_GRID.x
 plan = transport.monotone_plan(p_hist, q_hist, x_hist)
 cdf_p, cdf_q, w1_area = transport.cdf_gap(p_hist, q_hist, x_hist)
-plot(vl.transport_plan_figure(x_hist, p_hist, q_hist, plan), key="plan")
+plot(figure(vl.transport_plan_figure, x_hist, p_hist, q_hist, plan), key="plan")
 c1, c2, c3 = st.columns(3)
 c1.metric("Cost of the drawn plan", format_value(plan.cost, "units of x"))
 c2.metric("Area between the CDFs", format_value(w1_area, "units of x"))
 c3.metric("Difference", f"{abs(plan.cost - w1_area):.1e} units of x")
-plot(vl.cdf_area_figure(x_hist, cdf_p, cdf_q, w1_area), key="cdf_area")
+plot(figure(vl.cdf_area_figure, x_hist, cdf_p, cdf_q, w1_area), key="cdf_area")
 st.markdown(
     r"""
 **What to look at.** The lines never cross, and the thickest ones join the big piles to the big
@@ -82,7 +82,7 @@ shift = col2.slider("How far Q sits to the right", 0.0, 6.0, 3.0, 0.1, key="w2d_
 seed = col3.slider("Random seed", 0, 20, 0, key="w2d_seed", bind="query-params")
 cloud_a, cloud_b = transport.point_clouds(n_points, shift, seed=seed)
 assignment = transport.exact_assignment(cloud_a, cloud_b)
-plot(vl.assignment_figure(cloud_a, cloud_b, assignment.col), key="assignment")
+plot(figure(vl.assignment_figure, cloud_a, cloud_b, assignment.col), key="assignment")
 c1, c2 = st.columns(2)
 c1.metric("W1 = average length of a line", format_value(assignment.w1, "units of x"))
 c2.metric("Total length of all lines", format_value(float(assignment.distances.sum()), "units of x"))
