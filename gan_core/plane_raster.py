@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from gan_core.viz import GREY, P_COLOR, Q_COLOR
-from gan_core.viz_lab import HEAT_SCALE, arrow_scale, heat_range
+from gan_core.viz_lab import HEAT_SCALE, arrow_heads, arrow_scale, heat_range
 
 __all__ = ["heat_rgb", "plane_image", "encode"]
 
@@ -118,9 +118,11 @@ def plane_image(view: dict, real, extent, layers, size: int = 480) -> Image.Imag
         k = arrow_scale(vec, extent)
         if k > 0:
             starts, tips = _to_pixels(pts, extent, big), _to_pixels(pts + k * vec, extent, big)
-            for seg in _finite_rows(np.concatenate([starts, tips], axis=1)):
+            left, right = arrow_heads(starts, tips)  # the same arrows as the interactive figure's
+            segments = np.concatenate([np.concatenate([a, b], axis=1) for a, b in
+                                       ((starts, tips), (left, tips), (right, tips))])
+            for seg in _finite_rows(segments):
                 draw.line(seg.tolist(), fill=_ink(_INK), width=max(1, round(1.5 * r)))
-            _discs(draw, tips, 1.6 * r, fill=_ink(_INK))
     return canvas.reduce(ss)
 
 

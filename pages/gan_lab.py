@@ -498,7 +498,7 @@ def _explain(run: LabSession) -> None:
     st.markdown(
         "Blue dots are real data, orange dots the generator's samples. The background is the discriminator's "
         "verdict on every point of the plane: **blue = “looks real”**, orange = “looks fake”. Each short black "
-        "line starts at a generated point and shows which way the generator's loss pushes it (lengths are rescaled "
+        "arrow starts at a generated point and points the way the generator's loss pushes it (lengths are rescaled "
         "for display; the caption gives their true size). The grey mesh is where the generator sends an evenly "
         "spaced grid of latent codes: its folds and stretches are the generator's manifold.")
     if losses & {"minimax", "non-saturating"}:
@@ -600,7 +600,7 @@ def _legend(layers) -> str:
     """The live picture's key, in the colours it uses."""
     keys = {"heatmap": ":orange[orange] = looks fake, :blue[blue] = looks real",
                "real": ":blue[●] real samples", "fake": ":orange[●] generated samples",
-               "arrows": "black lines: where G pushes its samples", "manifold": "grey mesh: G's image of a latent grid"}
+               "arrows": "black arrows: where G pushes its samples", "manifold": "grey mesh: G's image of a latent grid"}
     parts = [keys[layer] for layer in viz_lab.LAYERS if layer in layers]
     return ("Live picture — " + " · ".join(parts) + ".") if parts else "Live picture (every layer is hidden)."
 

@@ -137,6 +137,37 @@ def test_the_95th_percentile_arrow_spans_the_chosen_fraction_of_the_plot():
     assert viz_lab.arrow_scale(np.zeros((5, 2)), (0, 1, 0, 1)) == 0.0
 
 
+def test_arrowheads_are_two_barbs_at_equal_angles_a_fixed_fraction_back_from_the_tip():
+    rng = np.random.default_rng(0)
+    starts, tips = rng.normal(size=(50, 2)), rng.normal(size=(50, 2))
+    left, right = viz_lab.arrow_heads(starts, tips, fraction=0.3, angle_deg=25.0)
+    shaft = starts - tips
+    for barb in (left, right):
+        v = barb - tips
+        np.testing.assert_allclose(np.linalg.norm(v, axis=1), 0.3 * np.linalg.norm(shaft, axis=1))
+        cos = (v * shaft).sum(1) / np.linalg.norm(v, axis=1) / np.linalg.norm(shaft, axis=1)
+        np.testing.assert_allclose(cos, math.cos(math.radians(25.0)))
+    # one barb on each side of the shaft: opposite signs of the 2-D cross product
+    cross = lambda a: shaft[:, 0] * a[:, 1] - shaft[:, 1] * a[:, 0]  # noqa: E731
+    assert np.all(cross(left - tips) * cross(right - tips) < 0)
+
+
+def test_the_paused_plane_draws_its_arrows_in_one_trace_and_at_most_300_real_points():
+    rng = np.random.default_rng(1)
+    view = {"kind": "probability", "heat": rng.random((8, 8)), "grid_x": np.linspace(-2, 2, 8),
+            "grid_y": np.linspace(-2, 2, 8), "fakes": rng.normal(size=(600, 2)),
+            "arrow_points": rng.normal(size=(256, 2)), "arrow_vectors": rng.normal(size=(256, 2)),
+            "manifold": None, "manifold_side": 0}
+    fig = viz_lab.plane_figure(view, rng.normal(size=(LIVE_POINTS, 2)), (-2.0, 2.0, -2.0, 2.0))
+    by_name = {t.name: t for t in fig.data}
+    assert len(by_name["real samples"].x) == min(LIVE_POINTS, viz_lab.PLANE_REAL_POINTS)
+    assert len(by_name["generated samples"].x) == 600
+    arrows = [t for t in fig.data if t.type == "scatter" and t.mode == "lines"]
+    assert len(arrows) == 1 and len(arrows[0].x) == 3 * 3 * 256  # shaft and two barbs, NaN-separated
+    assert sorted(t.name for t in fig.data if t.type == "scatter") == [  # no trace of tip markers
+        "generated samples", "real samples", "where G pushes its samples"]
+
+
 def test_critic_colours_are_centred_on_the_mean_score():
     lo, hi = viz_lab.heat_range("critic", np.array([1.0, 2.0, 6.0]))
     assert (lo + hi) / 2 == pytest.approx(3.0) and hi == pytest.approx(6.0)
