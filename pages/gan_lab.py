@@ -151,16 +151,49 @@ def _init_defaults() -> None:
         if key not in ss:
             ss[key] = value
     if "lab_id" not in ss:
+        _settings_from_link()
         ss["lab_id"] = uuid.uuid4().hex
+
+
+def _link_choice(key: str, labels: dict[str, str]) -> str | None:
+    """The option a link gives for ``key``: by its label, as the page writes links, or by its
+    plain name (``lab_dataset=grid25``, typed by hand; the widget itself only reads labels, so the
+    choice is made through the session state). None when the link does not give one, or gives an
+    unknown one (ignored, as the widget ignores it)."""
+    value = st.query_params.get(key)
+    if value in labels:
+        ss[key] = value
+        return value
+    return {label: name for name, label in labels.items()}.get(value)
+
+
+# What choosing a loss or a dataset on the page changes (on_loss_change, on_dataset_change).
+_NETWORK_KEYS = ("lab_g_width", "lab_d_width", "lab_g_depth", "lab_d_depth")
+_LOSS_KEEPS = ("lab_loss", "lab_batch", "lab_latent", *_NETWORK_KEYS, "lab_activation", "lab_bigan",
+               "lab_latent_dist")
+
+
+def _settings_from_link() -> None:
+    """First visit through a link that names a loss or a dataset: the settings that come with that
+    choice, where the link does not give them itself. A link copied right after choosing the grid
+    holds only ``lab_dataset`` (the network settings, in the closed expander, reach the address bar
+    only once shown), and must still open with the grid's wider networks."""
+    loss, dataset = _link_choice("lab_loss", LOSS_LABELS), _link_choice("lab_dataset", DATASET_LABELS)
+    if loss is None and dataset in (None, "custom"):
+        return
+    state = config_to_state(lab_defaults(loss or ss["lab_loss"], dataset or ss["lab_dataset"]))
+    follows = (set(state) - set(_LOSS_KEEPS) if loss else set()) | (
+        set(_NETWORK_KEYS) if dataset not in (None, "custom") else set())
+    for key in follows:
+        if key not in st.query_params:
+            ss[key] = state[key]
 
 
 # ------------------------------------------------------------------------------ callbacks
 def on_loss_change() -> None:
     """A new loss brings its own optimiser settings (the lab defaults, which start from its paper's)."""
     cfg = lab_defaults(ss["lab_loss"], ss.get("lab_dataset"))
-    keep = ("lab_loss", "lab_batch", "lab_latent", "lab_g_depth", "lab_g_width", "lab_d_depth", "lab_d_width",
-            "lab_activation", "lab_bigan", "lab_latent_dist")
-    _set_state({k: v for k, v in config_to_state(cfg).items() if k not in keep})
+    _set_state({k: v for k, v in config_to_state(cfg).items() if k not in _LOSS_KEEPS})
 
 
 def on_dataset_change() -> None:
@@ -169,7 +202,7 @@ def on_dataset_change() -> None:
         return  # drawn points: keep whatever the visitor set
     cfg = lab_defaults(ss["lab_loss"], ss.get("lab_dataset"))
     state = config_to_state(cfg)
-    _set_state({k: state[k] for k in ("lab_g_width", "lab_d_width", "lab_g_depth", "lab_d_depth")})
+    _set_state({k: state[k] for k in _NETWORK_KEYS})
 
 
 def load_paper_values() -> None:

@@ -128,6 +128,46 @@ def test_a_bad_lab_setup_is_a_clear_error():
         LabSession([tiny()], None, "custom")
 
 
+# ------------------------------------------------------------------------ links
+def _open_lab_with(query: dict):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file("../pages/gan_lab.py", default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception
+    return at, at.session_state["lab_run"].configs[0]
+
+
+@pytest.mark.parametrize("name", ["Grid of 25 Gaussians", "grid25"])  # as the page writes it; typed by hand
+def test_a_link_naming_the_grid_opens_with_the_grids_networks(name):
+    at, cfg = _open_lab_with({"lab_dataset": name})
+    grid = lab_defaults("minimax", "grid25")
+    assert at.session_state["lab_dataset"] == "grid25"
+    assert (cfg.g_depth, cfg.g_width, cfg.d_depth, cfg.d_width) == (grid.g_depth, grid.g_width, grid.d_depth,
+                                                                    grid.d_width)
+    assert (grid.g_depth, grid.d_depth) != (lab_defaults("minimax", "ring8").g_depth, 1)  # a real difference
+
+
+def test_settings_a_link_gives_win_over_those_that_come_with_its_choice():
+    _, cfg = _open_lab_with({"lab_dataset": "grid25", "lab_g_width": "64"})
+    assert cfg.g_width == 64 and cfg.g_depth == lab_defaults("minimax", "grid25").g_depth
+
+
+def test_a_link_naming_a_loss_opens_with_that_losss_optimiser_settings():
+    at, cfg = _open_lab_with({"lab_loss": "wgan-gp"})
+    ref = lab_defaults("wgan-gp", "ring8")
+    assert cfg.loss == "wgan-gp"
+    assert (cfg.n_critic, cfg.gp_lambda, cfg.lr_d, cfg.betas) == (ref.n_critic, ref.gp_lambda, ref.lr_d, ref.betas)
+
+
+def test_unknown_choices_in_a_link_are_ignored():
+    at, cfg = _open_lab_with({"lab_dataset": "nonsense", "lab_loss": "x"})
+    assert at.session_state["lab_dataset"] == "ring8" and cfg.loss == "minimax"
+    assert_clean(at)
+
+
 # ------------------------------------------------------------------------ figures
 def test_the_95th_percentile_arrow_spans_the_chosen_fraction_of_the_plot():
     vec = np.zeros((100, 2))

@@ -40,6 +40,34 @@ def test_unknown_or_invalid_parameters_are_ignored_without_an_error(page, server
     assert -2.0 <= slider_value(page, "θ, where Q sits") <= 2.0
 
 
+def _lab_network_settings(page):
+    page.get_by_text("Settings of the single run").click()
+    return {name: slider_value(page, name) for name in ("G depth", "D depth")}
+
+
+def test_a_lab_link_copied_right_after_choosing_the_grid_reopens_the_grids_networks(page, server_url):
+    page.goto(f"{server_url}/gan-lab")
+    wait_for_page(page)
+    page.locator("[data-testid=stSelectbox]").filter(has_text="Data").first.click()
+    page.get_by_role("option", name="Grid of 25 Gaussians").click()
+    wait_for_page(page)
+    time.sleep(1)
+    link = page.url  # the settings expander is closed: the link names the data only
+    chosen = _lab_network_settings(page)
+    assert chosen == {"G depth": 3, "D depth": 3}
+    page.goto("about:blank")
+    page.goto(link)
+    wait_for_page(page)
+    assert page.get_by_role("combobox", name="Data").input_value() == "Grid of 25 Gaussians"
+    assert _lab_network_settings(page) == chosen
+    # The plain name, typed by hand, works too.
+    page.goto(f"{server_url}/gan-lab?lab_dataset=grid25")
+    wait_for_page(page)
+    assert page.get_by_role("combobox", name="Data").input_value() == "Grid of 25 Gaussians"
+    assert _lab_network_settings(page) == chosen
+    assert page.locator("[data-testid=stException]").count() == 0
+
+
 def test_presenter_mode_enlarges_type_and_hides_the_sidebar(page, server_url):
     page.set_viewport_size({"width": 1920, "height": 1080})
     page.goto(f"{server_url}/gan-objective")
