@@ -1,7 +1,7 @@
 """Entry point: `streamlit run app.py` (or scripts/app.sh).  Builds the navigation from the lesson list."""
 import streamlit as st
 
-from pages.common import LESSONS, presenter_mode_controls
+from pages.common import LESSONS, finish_page, presenter_mode_controls, start_page
 
 st.set_page_config(page_title="GANs from the ground up", page_icon="assets/favicon.png", layout="wide")
 
@@ -17,4 +17,6 @@ sections["Reference"] = [
 ]
 page = st.navigation(sections)
 presenter_mode_controls()
+start_page()
 page.run()
+finish_page()

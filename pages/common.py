@@ -5,11 +5,12 @@ Pages stay thin: they read widgets, call ``gan_core`` and draw.  What they share
 from __future__ import annotations
 
 import importlib
+import json
 import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import urlencode
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException, StreamlitPageNotFoundError
@@ -73,14 +74,66 @@ def page_header(title: str, lead: str, link: bool = True) -> None:
         link_to_this_view()
 
 
+_LINK_SLOT_KEY = "_link_to_this_view_slot"
+
+
+def _current_query() -> str:
+    """The query string of every bound widget's value as this run leaves it (repeated keys kept)."""
+    params = st.query_params
+    return urlencode([(key, value) for key in params for value in params.get_all(key)])
+
+
+def _link_text(query: str) -> str:
+    base = st.context.url or ""
+    return f"{base}?{query}" if query else base
+
+
 def link_to_this_view() -> None:
-    """A popover with the URL that reopens this page exactly as it is now (every bound widget)."""
+    """A popover with the URL that reopens this page exactly as it is now (every bound widget).
+
+    The link is written when the page's run ends (:func:`finish_page`), once every widget below
+    has its value: a preset or a callback may change widgets further down the page."""
     with st.popover("Link to this view", icon=":material/link:"):
-        base = st.context.url or ""
-        query = "&".join(f"{quote(str(k))}={quote(str(v))}" for k, v in st.query_params.to_dict().items())
-        st.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)
+        slot = st.empty()
+        slot.code(_link_text(_current_query()), language=None, wrap_lines=True)
         st.caption("Every control on this page is kept in the address bar: this link (or the browser's own "
                    "address) reopens exactly this view — handy for bookmarking slides.")
+    st.session_state[_LINK_SLOT_KEY] = slot
+
+
+# Streamlit (1.67) writes a bound widget's value to the address bar when the browser sends it. A
+# value set by the app itself (a preset, a callback) reaches the server's query parameters at
+# once, but the address bar only at the visitor's next interaction: a link copied in between
+# reopened the previous state. This script brings the address bar to the server's query string
+# whenever that changes (the element, and so the script, is replaced only then).
+_ADDRESS_SYNC = """<script>
+(() => {{
+  const w = window.top, want = {want};
+  const fix = () => {{
+    const u = new URL(w.location.href);
+    if (u.search !== want) w.history.replaceState(w.history.state, "", u.pathname + want + u.hash);
+  }};
+  (w.__ganQuerySync || []).forEach(clearTimeout);
+  fix();
+  w.__ganQuerySync = [setTimeout(fix, 300)];
+}})();
+</script>"""
+
+
+def start_page() -> None:
+    """Before the page's script (app.py): no permalink slot left by a run that stopped early."""
+    st.session_state.pop(_LINK_SLOT_KEY, None)
+
+
+def finish_page() -> None:
+    """After the page's script (app.py): the permalink popover and the address bar get the query
+    string that the whole run left (see :func:`link_to_this_view`)."""
+    query = _current_query()
+    slot = st.session_state.pop(_LINK_SLOT_KEY, None)
+    if slot is not None:
+        slot.code(_link_text(query), language=None, wrap_lines=True)
+    with st.sidebar:
+        st.html(_ADDRESS_SYNC.format(want=json.dumps(f"?{query}" if query else "")), unsafe_allow_javascript=True)
 
 
 def next_lesson(current_file: str, summary: list[str] | None = None) -> None:

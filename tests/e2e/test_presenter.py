@@ -68,6 +68,30 @@ def test_a_lab_link_copied_right_after_choosing_the_grid_reopens_the_grids_netwo
     assert page.locator("[data-testid=stException]").count() == 0
 
 
+def test_after_a_preset_the_address_and_the_permalink_reopen_the_preset(page, server_url):
+    # Streamlit writes values set by the app (a preset's) to the address bar only at the next
+    # interaction; the page brings the address bar and its permalink up to date at once.
+    page.goto(f"{server_url}/gan-lab")
+    wait_for_page(page)
+    page.get_by_role("button", name="WGAN-GP").click()
+    wait_for_page(page)
+    deadline = time.time() + 10
+    while time.time() < deadline and "lab_loss=" not in page.evaluate("location.href"):
+        time.sleep(0.2)
+    address = page.evaluate("location.href")  # (Playwright's page.url misses history.replaceState)
+    assert "lab_loss=WGAN-GP" in address
+    page.get_by_role("button", name="Link to this view").click()
+    assert page.locator("[data-testid=stPopoverBody] code").first.inner_text() == address
+    page.keyboard.press("Escape")
+    page.goto("about:blank")
+    page.goto(address)
+    wait_for_page(page)
+    page.get_by_text("Settings of the single run").click()
+    assert page.get_by_role("combobox", name="Loss").input_value() == "WGAN-GP (gradient penalty)"
+    assert slider_value(page, "Critic steps per generator step") > 1  # WGAN-GP's critic steps, not the GAN's 1
+    assert page.locator("[data-testid=stException]").count() == 0
+
+
 def test_presenter_mode_enlarges_type_and_hides_the_sidebar(page, server_url):
     page.set_viewport_size({"width": 1920, "height": 1080})
     page.goto(f"{server_url}/gan-objective")
