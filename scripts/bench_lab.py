@@ -42,6 +42,8 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 PRESET_BUTTONS = {"collapse": "Mode collapse (original GAN)", "wgan-clip": "WGAN with weight clipping",
                   "wgan-gp": "WGAN-GP", "compare": "Compare all"}
 STEP = re.compile(r"Step ([\d,]+)")
+#: The status line itself (the metric table has a "generator steps" column too).
+STATUS_LINE = re.compile(r"Step [\d,]+ generator steps")
 
 
 def _configs(preset_name):
@@ -76,7 +78,7 @@ def headless_phase(configs, seconds: float) -> dict:
 
 def _read_step(page) -> int | None:
     try:
-        text = page.locator("[data-testid=stMarkdownContainer]").filter(has_text="generator steps").first.inner_text(
+        text = page.locator("[data-testid=stMarkdownContainer]").filter(has_text=STATUS_LINE).first.inner_text(
             timeout=2000)
     except Exception:
         return None

@@ -52,6 +52,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
                  "--disable-backgrounding-occluded-windows"]
 FULL_NOTICE = "The server is training"
 STEP = re.compile(r"Step ([\d,]+)")
+#: The status line itself (the metric table has a "generator steps" column too).
+STATUS_LINE = re.compile(r"Step [\d,]+ generator steps")
 # Runs in every page before its own scripts: note when the first chart or picture is on screen,
 # in milliseconds since the navigation started (performance.now()'s origin).
 FIRST_RENDER_PROBE = """
@@ -159,7 +161,7 @@ async def wait_for(predicate, timeout: float, every: float = 0.25):
 
 
 async def read_step(page) -> int | None:
-    loc = page.locator("[data-testid=stMarkdownContainer]").filter(has_text="generator steps")
+    loc = page.locator("[data-testid=stMarkdownContainer]").filter(has_text=STATUS_LINE)
     if await loc.count() == 0:
         return None
     match = STEP.search(await loc.first.inner_text())

@@ -6,6 +6,8 @@ import time
 
 #: The lab's status line starts "Step N generator steps".
 STEP = re.compile(r"Step ([\d,]+)")
+#: The status line itself (the metric table has a "generator steps" column too).
+STATUS_LINE = re.compile(r"Step [\d,]+ generator steps")
 
 
 def wait_until(predicate, timeout: float):
@@ -22,5 +24,5 @@ def wait_until(predicate, timeout: float):
 
 def read_step(page) -> int:
     """The generator step the lab's status line shows."""
-    text = page.locator("[data-testid=stMarkdownContainer]").filter(has_text="generator steps").first.inner_text()
+    text = page.locator("[data-testid=stMarkdownContainer]").filter(has_text=STATUS_LINE).first.inner_text()
     return int(STEP.search(text).group(1).replace(",", ""))
