@@ -4,6 +4,7 @@ Pages stay thin: they read widgets, call ``gan_core`` and draw.  What they share
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import math
@@ -108,16 +109,43 @@ def link_to_this_view() -> None:
 # whenever that changes (the element, and so the script, is replaced only then).
 _ADDRESS_SYNC = """<script>
 (() => {{
-  const w = window.top, want = {want};
+  const w = window, want = {want};  // st.html runs in the app's own document
   const fix = () => {{
-    const u = new URL(w.location.href);
-    if (u.search !== want) w.history.replaceState(w.history.state, "", u.pathname + want + u.hash);
+    try {{
+      const u = new URL(w.location.href);
+      if (u.search !== want) w.history.replaceState(w.history.state, "", u.pathname + want + u.hash);
+    }} catch (e) {{}}  // never let the address bar break the page
   }};
   (w.__ganQuerySync || []).forEach(clearTimeout);
   fix();
-  w.__ganQuerySync = [setTimeout(fix, 300)];
+  w.__ganQuerySync = [setTimeout(fix, 300)];  // after Streamlit's own end-of-run update, if any
 }})();
 </script>"""
+
+
+# Streamlit fetches the code of each kind of element (charts, sliders, tables...) the first time a
+# tab shows one, so the first visit of a lesson cost up to 0.6 s more than later switches. Once
+# the first page of a tab is drawn and the browser is idle, this script loads the code of the
+# kinds the lessons use (the same files, so Streamlit later finds them loaded).
+_WARM_KINDS = ("PlotlyChart", "Slider", "Radio", "Selectbox", "Metric", "Table", "NumberInput", "ImageList",
+               "DownloadButton", "Button")
+_WARM_SCRIPT = """<script>
+(() => {{
+  if (window.__ganWarmed) return;
+  window.__ganWarmed = true;
+  const main = document.querySelector('script[src*="/static/js/index."]');
+  if (!main) return;
+  const base = main.src.slice(0, main.src.lastIndexOf("/") + 1);
+  const load = () => {files}.forEach(f => import(base + f).catch(() => {{}}));
+  (window.requestIdleCallback || (cb => setTimeout(cb, 2000)))(load, {{timeout: 5000}});
+}})();
+</script>"""
+
+
+@functools.lru_cache(maxsize=1)
+def _warm_files() -> list[str]:
+    folder = Path(st.__file__).parent / "static" / "static" / "js"
+    return sorted(p.name for p in folder.glob("*.js") if p.name.split(".")[0] in _WARM_KINDS)
 
 
 def start_page() -> None:
@@ -133,7 +161,8 @@ def finish_page() -> None:
     if slot is not None:
         slot.code(_link_text(query), language=None, wrap_lines=True)
     with st.sidebar:
-        st.html(_ADDRESS_SYNC.format(want=json.dumps(f"?{query}" if query else "")), unsafe_allow_javascript=True)
+        st.html(_ADDRESS_SYNC.format(want=json.dumps(f"?{query}" if query else ""))
+                + _WARM_SCRIPT.format(files=json.dumps(_warm_files())), unsafe_allow_javascript=True)
 
 
 def next_lesson(current_file: str, summary: list[str] | None = None) -> None:

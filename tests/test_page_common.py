@@ -59,3 +59,10 @@ def test_presenter_mode_enlarges_a_copy_and_leaves_the_shared_figure_alone():
     at.session_state["present_on"] = False
     at.run()
     assert json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["height"] == normal["height"]
+
+
+def test_each_element_kind_to_warm_has_its_code_file_in_streamlit():
+    from pages.common import _WARM_KINDS, _warm_files
+
+    files = _warm_files()
+    assert sorted(f.split(".")[0] for f in files) == sorted(_WARM_KINDS)  # one file each: none renamed away

@@ -92,6 +92,17 @@ def test_after_a_preset_the_address_and_the_permalink_reopen_the_preset(page, se
     assert page.locator("[data-testid=stException]").count() == 0
 
 
+def test_the_first_page_of_a_tab_loads_the_code_of_the_lessons_element_kinds_when_idle(page, server_url):
+    page.goto(f"{server_url}/glossary")  # a page with no slider and no table
+    wait_for_page(page)
+    loaded = "() => performance.getEntriesByType('resource').map(e => e.name.split('/').pop().split('.')[0])"
+    deadline = time.time() + 20
+    while time.time() < deadline and not {"Slider", "Table", "PlotlyChart"} <= set(page.evaluate(loaded)):
+        time.sleep(0.5)
+    assert {"Slider", "Table", "PlotlyChart", "Selectbox", "Metric"} <= set(page.evaluate(loaded))
+    assert page.locator("[data-testid=stException]").count() == 0
+
+
 def test_presenter_mode_enlarges_type_and_hides_the_sidebar(page, server_url):
     page.set_viewport_size({"width": 1920, "height": 1080})
     page.goto(f"{server_url}/gan-objective")
