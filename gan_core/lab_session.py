@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -215,6 +216,12 @@ class LabSession:
         with torch_threads(threads):
             self.lock = LockstepTrainer(self.configs, self.mixture, seed=self.seed, device=device)
         self.running = False
+        # One thread at a time trains, steps, pauses or snapshots. Streamlit starts the run of a
+        # click (Pause) in a new thread while the stopped run's thread may still be inside advance()
+        # (the live view's loop): without this, both talked to the worker's pipe at once (a garbled
+        # message, seen once in CI's ten-session load test), and a late advance() re-forked the
+        # child after Pause.
+        self._guard = threading.RLock()
         # Train in a forked child while running (gan_core.lab_worker), where the platform allows.
         self.worker = (lab_worker.BackgroundTrainer(self.lock, self.max_steps, threads=threads)
                        if background and lab_worker.supported(self.device) else None)
@@ -270,10 +277,11 @@ class LabSession:
         self.running = self.can_train
 
     def pause(self) -> None:
-        self.running = False
-        self._stop_worker()
-        with torch_threads(self.threads):
-            self.take_metrics()
+        with self._guard:
+            self.running = False
+            self._stop_worker()
+            with torch_threads(self.threads):
+                self.take_metrics()
 
     def _stop_worker(self) -> None:
         """Bring a background run's final state home (no-op when training in-process)."""
@@ -286,7 +294,7 @@ class LabSession:
 
     # ------------------------------------------------------------------ stepping
     def advance(self, budget_s: float, max_iters: int | None = None) -> int:
-        with torch_threads(self.threads):
+        with self._guard, torch_threads(self.threads):
             return self._advance(budget_s, max_iters)
 
     def _advance(self, budget_s: float, max_iters: int | None = None) -> int:
@@ -324,6 +332,10 @@ class LabSession:
         return done
 
     def _single(self, n_d, n_g) -> None:
+        with self._guard:
+            self._single_unguarded(n_d, n_g)
+
+    def _single_unguarded(self, n_d, n_g) -> None:
         self._stop_worker()
         if not self.can_train:
             return
@@ -349,6 +361,10 @@ class LabSession:
     # ------------------------------------------------------------------ metrics
     def take_metrics(self) -> None:
         """Snapshot every member now (the engine reuses a snapshot already taken at this step)."""
+        with self._guard:
+            self._take_metrics()
+
+    def _take_metrics(self) -> None:
         t0 = time.perf_counter()
         for m in self.members:
             if m.diverged is None:  # a diverged generator's points say nothing

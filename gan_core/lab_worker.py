@@ -23,6 +23,7 @@ Only for the CPU and where ``fork`` exists (Linux, macOS); the lab trains in-pro
 from __future__ import annotations
 
 import multiprocessing as mp
+import threading
 import time
 
 import torch
@@ -166,6 +167,7 @@ class BackgroundTrainer:
         self._lost = False  # the child died or stopped answering
         self.restarts = 0  # children forked again after one was lost
         self._limited = False  # the child may hold a finite allowance (a grant was sent)
+        self._pipe = threading.RLock()  # one conversation with the child at a time (see sync, stop)
 
     @property
     def alive(self) -> bool:
@@ -206,6 +208,10 @@ class BackgroundTrainer:
         iterations, then wait.  Waits up to ``wait_s`` for at least one new iteration.  Returns
         the child's seconds of training since the last sync.
         """
+        with self._pipe:
+            return self._sync(grant, wait_s)
+
+    def _sync(self, grant: int | None, wait_s: float) -> float:
         if not self.alive:
             if self._lost or self.process is not None:  # not stopped by us: it died
                 self.restarts += 1
@@ -235,6 +241,10 @@ class BackgroundTrainer:
 
     def stop(self) -> float:
         """Stop the child and take its final state; returns its training seconds since the last sync."""
+        with self._pipe:
+            return self._stop()
+
+    def _stop(self) -> float:
         busy = 0.0
         if self.alive:
             state = self._ask("stop", None)

@@ -117,3 +117,39 @@ def test_a_child_trains_only_while_it_is_asked():
     trained = worker.sync()  # the child's training seconds since the first sync
     assert trained < 1.0, trained
     worker.stop()
+
+
+def test_pause_from_another_thread_while_the_live_loop_advances_is_clean_and_final():
+    # Streamlit runs a click (Pause) in a new thread while the interrupted run's thread may still be
+    # in its live loop calling advance(): the two must not talk to the child's pipe at once, and an
+    # advance() that comes after the pause must not fork a new child.
+    import threading
+
+    s = LabSession([tiny()], None, "ring8", seed=0, device="cpu", background=True)
+    s.start()
+    errors, stop = [], threading.Event()
+
+    def live_loop():
+        try:
+            while not stop.is_set():
+                s.advance(0.02)
+        except Exception as exc:  # noqa: BLE001  (the test reports it)
+            errors.append(repr(exc))
+
+    loops = [threading.Thread(target=live_loop, daemon=True) for _ in range(2)]
+    for t in loops:
+        t.start()
+    time.sleep(1.0)
+    for _ in range(3):  # pause repeatedly while the loops keep calling advance()
+        s.pause()
+        s.start()
+        time.sleep(0.3)
+    s.pause()
+    paused_at = s.step
+    time.sleep(0.5)  # the loops keep calling advance() on a paused run
+    stop.set()
+    for t in loops:
+        t.join(10)
+    assert not any(t.is_alive() for t in loops), "a loop is stuck (a garbled conversation with the child)"
+    assert errors == []
+    assert not s.running and not s.worker.alive and s.step == paused_at > 0
