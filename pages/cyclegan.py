@@ -277,7 +277,7 @@ else:
                     rows = []
                     for title, m in (("with cycle term", model), ("without cycle term", plain)):
                         trip = m.round_trip(g, direction)
-                        row = {"model": title, "mean cycle L1 / pixels": round(float(trip["cycle_l1"].mean()), 3)}
+                        row = {"model": title, "mean cycle L1 / pixels": f"{float(trip['cycle_l1'].mean()):.3f}"}
                         if labels is not None:
                             read = model.classify(trip["translated"]).argmax(1)
                             row["digits kept by G (of %d)" % len(g)] = int((read == labels).sum())

@@ -517,7 +517,7 @@ def _metric_row(run: LabSession) -> pd.DataFrame:
             "generator steps": m.step_count,
             "metrics at step": step,
             "modes captured": f"{met['modes_captured']} of {met['n_modes']}",
-            "high-quality samples (%)": round(100 * met["high_quality"], 1),
+            "high-quality samples (%)": f"{100 * met['high_quality']:.1f}",  # st.table would print 4 decimals
             "reverse KL (nats)": format_value(met["reverse_kl"], infinite_reason="no high-quality sample"),
             "W1 (data units)": format_value(met["w1"]),
             "status": m.diverged.message() if m.diverged is not None else ("capped" if run.at_cap else "ok"),

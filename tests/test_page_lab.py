@@ -1,5 +1,6 @@
 """The training lab: its state machine (plain Python), its figures, and the page under AppTest."""
 import math
+import re
 import time
 
 import numpy as np
@@ -337,6 +338,7 @@ def test_compare_all_trains_every_configuration_in_lockstep(lab):
     assert steps[0] > 0 and len(set(steps)) == 1
     table = lab.table[0].value
     assert list(table["configuration"]) == run.labels
+    assert all(re.fullmatch(r"\d+\.\d", v) for v in table["high-quality samples (%)"])  # one decimal, as shown
     lab.button(key="lab_play").click().run()
     assert_clean(lab)
 
