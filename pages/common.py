@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 import streamlit as st
 from streamlit.errors import StreamlitAPIException, StreamlitPageNotFoundError
 
-from gan_core import viz
+from gan_core import palette
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -247,7 +247,7 @@ def presenter_mode_controls() -> None:
 
 @st.cache_resource(show_spinner=False, max_entries=256)
 def _built_figure(module: str, name: str, args: tuple, kwargs: dict):
-    return viz.thin_lines(getattr(importlib.import_module(module), name)(*args, **kwargs))
+    return palette.thin_lines(getattr(importlib.import_module(module), name)(*args, **kwargs))
 
 
 def figure(builder, *args, **kwargs):
@@ -275,7 +275,7 @@ def plot(fig, key: str, title: str | None = None) -> None:
 
         fig = go.Figure(fig)  # a copy: figures from figure() are shared
         fig.update_layout(font=dict(size=20), height=int((fig.layout.height or 450) * 1.3))
-    viz.thin_lines(fig)  # display only: dense grids drawn with a few hundred points per line (in place)
+    palette.thin_lines(fig)  # display only: dense grids drawn with a few hundred points per line (in place)
     st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
     if not presenter_mode():
         figure_downloads(fig, key, title)
@@ -314,12 +314,12 @@ FAMILY_LABELS = {"gaussian": "Gaussian", "mixture": "Mixture of two Gaussians", 
 
 
 def toy_controls(label: str, prefix: str, default, families=("gaussian", "mixture", "uniform")):
-    """Sliders for one 1-D toy density; returns a ``gan_core.toy1d.Toy1D``.
+    """Sliders for one 1-D toy density; returns a ``gan_core.lessons.toy1d.Toy1D``.
 
     Every widget is keyed ``<prefix>_<field>`` and bound to the URL, so a copied link
     reopens the same densities.
     """
-    from gan_core.toy1d import Toy1D
+    from gan_core.lessons.toy1d import Toy1D
 
     st.markdown(f"**{label}**")
     family = st.selectbox(

@@ -33,7 +33,7 @@ def _folder_signature(root: str, name: str) -> tuple:
 
 @st.cache_resource(show_spinner="Loading the generators...")
 def _load(name: str, root: str, signature: tuple):
-    from gan_core import pretrained
+    from gan_core.images import pretrained
 
     return pretrained.load(name, root=Path(root))
 
@@ -72,13 +72,13 @@ def _drawing_canvas():
     return st_canvas
 
 
-from gan_core import pretrained  # noqa: E402  (no torch yet)
+from gan_core.images import pretrained  # noqa: E402  (no torch yet)
 
 root = str(pretrained.PRETRAINED_DIR)
 available = [name for name in MODELS if (Path(root) / name / "card.json").is_file()]
 if not available:
     show_error("No CycleGAN model is installed in pretrained/. Train one with "
-               "`python -m gan_core.train_cyclegan --task digits`.")
+               "`python -m gan_core.images.train_cyclegan --task digits`.")
     st.stop()
 
 left, right = st.columns(2)
@@ -134,7 +134,7 @@ if source == "Gallery":
             other = "b" if key == "a" else "a"
             true_counterpart = gallery[other][index:index + 1].float() / 127.5 - 1
 elif source == "Upload":
-    from gan_core.uploads import UploadError, decode_upload
+    from gan_core.images.uploads import UploadError, decode_upload
 
     upload = st.file_uploader(
         "Upload an image (any format Pillow reads; it is converted to 32 × 32" +
@@ -156,7 +156,7 @@ else:  # Draw
         st.info("Drawing needs the package streamlit-drawable-canvas, which is not installed here. "
                 "Upload a photo of a digit on paper instead.")
     else:
-        from gan_core.uploads import UploadError, decode_upload
+        from gan_core.images.uploads import UploadError, decode_upload
 
         st.caption("Draw one digit, large, with the mouse or a finger (white on black, like MNIST).")
         drawing = st_canvas(stroke_width=16, stroke_color="#FFFFFF", background_color="#000000",

@@ -29,14 +29,14 @@ def _folder_signature(root: str, name: str) -> tuple:
 
 @st.cache_resource(show_spinner="Loading the generator...")
 def _load_generator(name: str, root: str, signature: tuple):
-    from gan_core import pretrained
+    from gan_core.images import pretrained
 
     return pretrained.load(name, root=Path(root))
 
 
 @st.cache_resource(show_spinner=False)
 def _load_classifier(dataset: str, root: str, signature: tuple):
-    from gan_core import classifier
+    from gan_core.images import classifier
 
     return classifier.load(dataset, root=Path(root))
 
@@ -62,7 +62,7 @@ def _training_pool(name: str, root: str, signature: tuple) -> np.ndarray | None:
 def _nearest(name: str, root: str, signature: tuple, latents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each sample G(z): index of and distance to its nearest shipped training image."""
     import torch
-    from gan_core import dcgan
+    from gan_core.images import dcgan
 
     pool = _training_pool(name, root, signature)
     return dcgan.nearest_images(torch.from_numpy(_generated(name, root, signature, latents)), torch.from_numpy(pool))
@@ -78,7 +78,7 @@ def _progression(name: str, root: str, signature: tuple) -> tuple[np.ndarray, li
 def _architecture(name: str, root: str, signature: tuple) -> list[tuple[str, int, "pd.DataFrame"]]:
     """(label, parameter count, layer table) for G and for a D of the card's width."""
     import pandas as pd
-    from gan_core import dcgan
+    from gan_core.images import dcgan
 
     sampler = _load_generator(name, root, signature)
     tables = []
@@ -94,7 +94,7 @@ def _architecture(name: str, root: str, signature: tuple) -> list[tuple[str, int
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _png(array: np.ndarray) -> bytes:
-    from gan_core.dcgan import png_bytes
+    from gan_core.images.dcgan import png_bytes
 
     return png_bytes(array)
 
@@ -104,7 +104,7 @@ name = st.selectbox("Model", list(MODELS), format_func=lambda k: f"{k} ({MODELS[
 
 import torch  # noqa: E402  (torch loads here, after the first widget is on screen)
 
-from gan_core import dcgan, pretrained  # noqa: E402
+from gan_core.images import dcgan, pretrained  # noqa: E402
 
 root = str(pretrained.PRETRAINED_DIR)
 signature = _folder_signature(root, name)

@@ -4,9 +4,9 @@ import math
 import pandas as pd
 import streamlit as st
 
-from gan_core import fgan, toy1d
-from gan_core import viz_lessons as vl
-from gan_core.divergences import F_DIVERGENCES, f_divergence_from_log
+from gan_core.lessons import fgan, toy1d
+from gan_core.lessons import viz_lessons as vl
+from gan_core.lessons.divergences import F_DIVERGENCES, f_divergence_from_log
 from pages.common import (figure, format_value, metric, next_lesson, page_header, plot, poll_again, show_error,
                           start_training, toy_controls, training_state)
 

@@ -1,7 +1,7 @@
 """Training lab: train GANs on 2-D mixtures live, one at a time or up to four side by side.
 
-The page is thin: widgets -> a ``gan_core.lab_session.LabSession`` kept in session_state ->
-``gan_core.viz_lab`` figures.  Training advances in chunks inside a fragment that reruns on
+The page is thin: widgets -> a ``gan_core.lab.session.LabSession`` kept in session_state ->
+``gan_core.lab.viz_lab`` figures.  Training advances in chunks inside a fragment that reruns on
 a timer while a run is going (and redraws several times within one run, see LIVE_LOOP_S); any
 click interrupts it, so the page never blocks.
 """
@@ -20,23 +20,24 @@ import torch
 from streamlit.errors import StreamlitPageNotFoundError
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from gan_core import chart_raster, exports, plane_raster, run_registry, viz_lab
-from gan_core.lab_session import (DEFAULT_LAB_DEVICE, LAB_DEVICES, LIVE_POINTS, LabSession, available_lab_devices,
+from gan_core.lab import chart_raster, plane_raster, run_registry, timeline_gif, viz_lab
+
+from gan_core.lab.session import (DEFAULT_LAB_DEVICE, LAB_DEVICES, LIVE_POINTS, LabSession, available_lab_devices,
                                   device_help, output_kind)
-from gan_core.losses import LOSSES
-from gan_core.nets import ACTIVATIONS
-from gan_core.toy2d import DATASETS, custom as custom_mixture, make_dataset
-from gan_core.toy_train import LATENT_DISTS, ToyConfig, draw_latent, lab_defaults, preset
+from gan_core.lab.losses import LOSSES
+from gan_core.lab.nets import ACTIVATIONS
+from gan_core.lab.toy2d import DATASETS, custom as custom_mixture, make_dataset
+from gan_core.lab.toy_train import LATENT_DISTS, ToyConfig, draw_latent, lab_defaults, preset
 from pages.common import (figure_downloads, format_value, link_to_this_view, next_lesson, page_header,
                           presenter_mode, show_error)
 
 # ------------------------------------------------------------------------------- constants
 #: Seconds between refreshes while training (the fragment's timer): about 4.2 refreshes a second.
-#: A refresh only pulls the state of the run training in its child process (gan_core.lab_worker)
+#: A refresh only pulls the state of the run training in its child process (gan_core.lab.worker)
 #: and draws it, in 20-50 ms, so the timer sets the pace.
 REFRESH_S = 0.24
 #: Seconds between refreshes of the metric table and curves while training.  The curves are then
-#: pictures (gan_core.chart_raster), Plotly figures when paused: redrawing the two Plotly charts
+#: pictures (gan_core.lab.chart_raster), Plotly figures when paused: redrawing the two Plotly charts
 #: cost the browser ~0.3 s of CPU each time, 19 % of a core at one redraw every 3 s (measured).
 #: Streamlit queues this fragment's runs behind the live view's loop (LIVE_LOOP_S), so while
 #: training they come every 5-7 s.
@@ -206,7 +207,7 @@ def on_dataset_change() -> None:
 
 
 def load_paper_values() -> None:
-    """The optimiser settings exactly as the loss's paper gives them (gan_core.losses.LOSSES)."""
+    """The optimiser settings exactly as the loss's paper gives them (gan_core.lab.losses.LOSSES)."""
     d = LOSSES[ss["lab_loss"]].defaults
     betas = d.get("betas") or (0.0, 0.99)
     _set_state({"lab_optimizer": d["optimizer"], "lab_lr_d": _nearest(LR_OPTIONS, d["lr_d"]),
@@ -577,7 +578,7 @@ def _plane_state(run: LabSession, layers) -> dict:
 def _draw_plane(state: dict, layers, mode: str) -> None:
     """Status line, the plane(s) and what the heatmap and arrows mean (redrawn every refresh).
 
-    While training, each plane is a server-drawn picture (``gan_core.plane_raster``): it costs the
+    While training, each plane is a server-drawn picture (``gan_core.lab.plane_raster``): it costs the
     browser a few milliseconds where a thousand SVG or WebGL points cost it hundreds, so the view
     keeps up four times a second.  Paused, it is an interactive Plotly figure (hover, zoom)."""
     views, extent = state["views"], state["extent"]
@@ -651,7 +652,7 @@ def _draw_charts(run: LabSession, charts) -> None:
         charts = [c for c in charts if c not in ("losses", "metrics")]
     both = "losses" in charts and "metrics" in charts
     cols = st.columns([2, 3]) if both else [st.container(), st.container()]
-    # While training the curves are pictures drawn here (gan_core.chart_raster): redrawing two Plotly
+    # While training the curves are pictures drawn here (gan_core.lab.chart_raster): redrawing two Plotly
     # charts costs the browser ~0.3 s of CPU each time, taken from training on a small machine.
     live = run.running
     legend = chart_raster.legend_for(run.labels)
@@ -698,7 +699,7 @@ def live_plane():
     REFRESH_S for up to LIVE_LOOP_S within this one fragment run.
 
     A CPU run trains in a forked child process (``LabSession(background=True)``, see
-    ``gan_core.lab_worker``): advancing only pulls the child's latest state, so training never
+    ``gan_core.lab.worker``): advancing only pulls the child's latest state, so training never
     waits for the drawing.  A thread would not do: both are Python-heavy, and a drawing thread
     beside the training one slowed training by more than the drawing takes (measured: 67 against
     73 iterations per second on 2 cores).  ``scripts/bench_lab.py`` (wgan-gp, 2 cores, the browser
@@ -828,7 +829,7 @@ def timeline():
     st.download_button(
         "Download the timeline as an animated GIF", key="lab_timeline_gif", mime="image/gif", on_click="ignore",
         file_name=f"gan-lab-{run.mixture.name}-step{kept[-1].step}.gif", icon=":material/animated_images:",
-        data=lambda: exports.timeline_gif(kept, run.real_points, run.mixture.extent, kinds, run.labels),
+        data=lambda: timeline_gif.timeline_gif(kept, run.real_points, run.mixture.extent, kinds, run.labels),
         help=f"{min(len(kept), 120)} frames, made on the server; a few seconds for a side-by-side run.")
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-from gan_core import viz
+from gan_core.lessons import viz
 from pages.common import LESSONS, next_lesson, page_header
 
 page_header(

@@ -2,7 +2,7 @@
 import numpy as np
 import streamlit as st
 
-from gan_core import toy1d, viz
+from gan_core.lessons import toy1d, viz
 from pages.common import LESSONS, figure, page_header, plot
 
 page_header(

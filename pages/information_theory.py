@@ -2,8 +2,8 @@
 import numpy as np
 import streamlit as st
 
-from gan_core import divergences as dv
-from gan_core import toy1d, viz
+from gan_core.lessons import divergences as dv
+from gan_core.lessons import toy1d, viz
 from pages.common import figure, format_value, metric, next_lesson, page_header, plot, show_error, toy_controls, unit_choice
 
 page_header(

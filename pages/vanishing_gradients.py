@@ -4,8 +4,8 @@ import math
 import numpy as np
 import streamlit as st
 
-from gan_core import gradients1d as g1
-from gan_core import viz_lessons as vl
+from gan_core.lessons import gradients1d as g1
+from gan_core.lessons import viz_lessons as vl
 from pages.common import figure, format_value, next_lesson, page_header, plot, show_error
 
 page_header(

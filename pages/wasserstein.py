@@ -5,9 +5,9 @@ import numpy as np
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-from gan_core import divergences as dv
-from gan_core import fgan, toy1d, transport
-from gan_core import viz_lessons as vl
+from gan_core.lessons import divergences as dv
+from gan_core.lessons import fgan, toy1d, transport
+from gan_core.lessons import viz_lessons as vl
 from pages.common import (figure, format_value, metric, next_lesson, page_header, plot, poll_again, show_error,
                           start_training, toy_controls, training_state)
 

@@ -22,7 +22,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gan_core import pretrained  # noqa: E402
+from gan_core.images import pretrained  # noqa: E402
 
 
 def time_call(fn, repeats: int, warmup: int = 5, cpu: list | None = None) -> list[float]:

@@ -46,7 +46,7 @@ def bench_sampling(name: str, threads: int, repeats: int) -> dict:
     import numpy as np
     import torch
 
-    from gan_core import pretrained
+    from gan_core.images import pretrained
 
     torch.set_num_threads(threads)
     t0 = time.perf_counter()

@@ -19,7 +19,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gan_core import toy_train
+from gan_core.lab import toy_train
 
 
 def rate(configs, dataset, device, iters, no_sync=False):

@@ -23,9 +23,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gan_core import divergences as dv  # noqa: E402
-from gan_core import toy1d  # noqa: E402
-from gan_core.toy1d import Toy1D  # noqa: E402
+from gan_core.lessons import divergences as dv  # noqa: E402
+from gan_core.lessons import toy1d  # noqa: E402
+from gan_core.lessons.toy1d import Toy1D  # noqa: E402
 
 
 def random_toy(rng) -> Toy1D:

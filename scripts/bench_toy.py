@@ -1,6 +1,6 @@
 """Throughput of the 2-D GAN trainer: generator iterations per second for each loss.
 
-For each loss at the lab's default size (``gan_core.toy_train.lab_defaults``):
+For each loss at the lab's default size (``gan_core.lab.toy_train.lab_defaults``):
 
 * ``single``: one configuration trained alone (iterations/s);
 * ``sequential x4``: four configurations (seeds 0-3) trained one after the other;
@@ -8,7 +8,7 @@ For each loss at the lab's default size (``gan_core.toy_train.lab_defaults``):
 
 then the lockstep / sequential ratio of aggregate throughput (same run, same process).
 A mixed lockstep group (minimax, non-saturating, wgan-gp, hinge) is measured too.
-Finally ``--full`` times the default CLI run (``python -m gan_core.toy_train``, wgan-gp on
+Finally ``--full`` times the default CLI run (``python -m gan_core.lab.toy_train``, wgan-gp on
 ring8, process start included) and reports its modes and high-quality fraction.
 
 Usage::
@@ -33,8 +33,8 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from gan_core.losses import LOSSES  # noqa: E402
-from gan_core.toy_train import LockstepTrainer, Trainer, lab_defaults  # noqa: E402
+from gan_core.lab.losses import LOSSES  # noqa: E402
+from gan_core.lab.toy_train import LockstepTrainer, Trainer, lab_defaults  # noqa: E402
 
 
 def _timed(fn):
@@ -68,7 +68,7 @@ def bench_loss(configs, device, iters, dataset="ring8"):
 
 
 def full_cli_run(device, threads):
-    cmd = [sys.executable, "-m", "gan_core.toy_train", "--dataset", "ring8", "--loss", "wgan-gp",
+    cmd = [sys.executable, "-m", "gan_core.lab.toy_train", "--dataset", "ring8", "--loss", "wgan-gp",
            "--seed", "0", "--device", device, "--json", "/tmp/_bench_toy_cli.json"]
     if threads:
         cmd += ["--threads", str(threads)]

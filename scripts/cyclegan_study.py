@@ -61,7 +61,7 @@ def main() -> None:
     names = args.only or list(configs)
     procs = {}
     for name in names:
-        cmd = [sys.executable, "-m", "gan_core.train_cyclegan", "--task", args.task, "--epochs", str(args.epochs),
+        cmd = [sys.executable, "-m", "gan_core.images.train_cyclegan", "--task", args.task, "--epochs", str(args.epochs),
                "--epochs-decay", str(args.epochs_decay), "--threads", str(args.threads), "--track-labels",
                "--fresh", "--name", f"study-{name}", "--workdir", str(out / name),
                "--out", str(out / name / "model"), *configs[name]]

@@ -1,7 +1,7 @@
 """Regenerate docs/mode_table.md: mode coverage of every loss on ring8 and grid25, 3 seeds.
 
 Each run is ``Trainer(lab_defaults(loss, dataset), dataset, seed)`` trained for the loss's default
-number of iterations (the same as ``python -m gan_core.toy_train --loss L --dataset D
+number of iterations (the same as ``python -m gan_core.lab.toy_train --loss L --dataset D
 --seed S``), then evaluated with the VEEGAN / PacGAN protocol on 2500 samples.  The
 ``collapse`` preset (the original GAN in the Unrolled-GAN setup) is run on its seeds,
 with the default wgan-gp beside it on the same data and seeds.
@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from gan_core.losses import LOSSES  # noqa: E402
-from gan_core.toy_train import LockstepTrainer, Trainer, lab_defaults, preset  # noqa: E402
+from gan_core.lab.losses import LOSSES  # noqa: E402
+from gan_core.lab.toy_train import LockstepTrainer, Trainer, lab_defaults, preset  # noqa: E402
 
 # Literature: (ring modes, ring HQ %, grid modes, grid HQ %), 2500 samples, 3-std quality
 # radius.  GAN and Unrolled GAN: VEEGAN (Srivastava et al. 2017, Table 1); WGAN-GP: GDPP
@@ -69,7 +69,7 @@ def run_seeds(cfg, dataset, seeds, iters, separate):
     """All seeds of one configuration: stand-alone runs, or one lockstep group.
 
     A lockstep member ends exactly where the stand-alone run would
-    (tests/test_toy_train.py), so the metrics are the same; the lockstep group costs less,
+    (tests/lab/test_toy_train.py), so the metrics are the same; the lockstep group costs less,
     and each run is charged an equal share of the group's wall and CPU time.
     """
     if separate or len(seeds) == 1:
@@ -103,7 +103,7 @@ def render(results, seeds, started, finished, threads) -> str:
              "least one HQ sample; reverse KL = KL(histogram of HQ samples over modes || uniform), in nats.",
              "",
              f"Each cell: mean over seeds {', '.join(map(str, seeds))} (then each seed).  Settings: "
-             "`gan_core.toy_train.lab_defaults(loss, dataset)` (the lab page's and the CLI's defaults), CPU, "
+             "`gan_core.lab.toy_train.lab_defaults(loss, dataset)` (the lab page's and the CLI's defaults), CPU, "
              f"{threads} torch thread(s).  Wall and CPU time are per run, training and evaluation, on a shared 2-core "
              "machine (other jobs were running, so wall time overstates an idle machine).  Unless run with "
              "`--separate`, the seeds of a configuration train as one lockstep group (identical results to "
@@ -112,7 +112,7 @@ def render(results, seeds, started, finished, threads) -> str:
                  f"{ds}: G {c.g_depth} x {c.g_width}, D {c.d_depth} x {c.d_width}"
                  for ds, c in ((ds, lab_defaults("minimax", ds)) for ds in ("ring8", "grid25")))
              + " (every loss alike; grid25's 25 narrow modes need the wider networks, see "
-               "`gan_core.toy_train._DATASET_DEFAULTS`).",
+               "`gan_core.lab.toy_train._DATASET_DEFAULTS`).",
              "", f"Generated {started} to {finished} on {platform.processor() or platform.machine()}, "
              f"torch {torch.__version__}.", ""]
     for ds in ("ring8", "grid25"):
@@ -138,7 +138,7 @@ def render(results, seeds, started, finished, threads) -> str:
     if col:
         cfg, ds, iters = preset("collapse")
         lines += ["## Collapse preset", "",
-                  "`python -m gan_core.toy_train --preset collapse --seed S` — the original (saturating) minimax GAN in "
+                  "`python -m gan_core.lab.toy_train --preset collapse --seed S` — the original (saturating) minimax GAN in "
                   "the Unrolled-GAN paper's ring setup (Metz et al. 2017): latent 256, G 2 x 128, D 1 x 128 ReLU, "
                   f"Adam lr_G {cfg.lr_g:g}, lr_D {cfg.lr_d:g}, beta1 {cfg.betas[0]}, batch {cfg.batch_size}, "
                   f"{iters} iterations, {ds}.  Beside it, wgan-gp with the lab defaults on the same data and seeds "

@@ -32,7 +32,7 @@ def _warm_imports() -> None:
     sys.path.insert(0, str(ROOT))
     import numpy as np
 
-    from gan_core import toy1d, viz
+    from gan_core.lessons import toy1d, viz
 
     # Building and serialising one figure loads plotly's validators (about a second, once).
     thetas = np.linspace(-2, 2, 5)

@@ -23,7 +23,7 @@ from PIL import Image, ImageDraw
 
 from browser_helpers import read_step, wait_until
 from conftest import ROOT
-from gan_core.uploads import UploadError, decode_upload
+from gan_core.images.uploads import UploadError, decode_upload
 
 LIMIT_MESSAGE = "File must be 5.0MB or smaller."  # Streamlit's own check, .streamlit/config.toml maxUploadSize = 5
 OUTCOMES: dict[str, tuple[str, str]] = {}  # case -> (outcome, what the page said), filled in order

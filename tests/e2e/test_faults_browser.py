@@ -105,7 +105,7 @@ def open_lab(context, url: str):
 
 def cpu_ticks(pid: int) -> dict[int, int]:
     """User + system CPU ticks of the process and of each of its live children (a running lab
-    trains in a child process of the server, gan_core.lab_worker), by process id."""
+    trains in a child process of the server, gan_core.lab.worker), by process id."""
     ticks = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:

