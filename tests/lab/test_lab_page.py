@@ -133,7 +133,7 @@ def test_a_bad_lab_setup_is_a_clear_error():
 def _open_lab_with(query: dict):
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file("../pages/gan_lab.py", default_timeout=60)
+    at = AppTest.from_file("../../pages/gan_lab.py", default_timeout=60)
     for key, value in query.items():
         at.query_params[key] = value
     at.run()
