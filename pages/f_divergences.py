@@ -4,7 +4,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from gan_core.lessons import fgan, toy1d
+from gan_core.lessons import critic1d, fgan, toy1d
 from gan_core.lessons import viz_lessons as vl
 from gan_core.lessons.divergences import F_DIVERGENCES, f_divergence_from_log
 from pages.common import (figure, format_value, metric, next_lesson, page_header, plot, poll_again, show_error,
@@ -154,7 +154,7 @@ def training_panel():
             trainer = fgan.VariationalBoundTrainer(GRID.x, p_d.log_mass, q_d.log_mass, name, seed=0)
         st.session_state["fgan_trainer"] = trainer
         # training proceeds in its own thread; this fragment only looks at it every 0.7 s
-        st.session_state["fgan_thread"] = fgan.TrainingThread(trainer)
+        st.session_state["fgan_thread"] = critic1d.TrainingThread(trainer)
     worker = st.session_state.get("fgan_thread")
     if worker is not None and worker.error:
         show_error(f"Training stopped: {worker.error}. Try other settings.")
@@ -216,4 +216,4 @@ next_lesson(
         "A network T trained on E_P[T] − E_Q[f*(T)] approaches D_f from below; f-GAN's discriminator is that network.",
     ],
 )
-fgan.preload_torch()  # last: the page is drawn, the first Train click need not wait for torch
+critic1d.preload_torch()  # last: the page is drawn, the first Train click need not wait for torch

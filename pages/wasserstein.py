@@ -6,7 +6,7 @@ import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
 from gan_core.lessons import divergences as dv
-from gan_core.lessons import fgan, toy1d, transport
+from gan_core.lessons import critic1d, toy1d, transport
 from gan_core.lessons import viz_lessons as vl
 from pages.common import (figure, format_value, metric, next_lesson, page_header, plot, poll_again, show_error,
                           start_training, toy_controls, training_state)
@@ -169,7 +169,7 @@ def critic_panel():
             trainer = transport.CriticTrainer(x_hist, p_hist, q_hist, method, clip=clip, gp_lambda=gp_lambda, seed=0)
         st.session_state["critic_trainer"] = trainer
         # training proceeds in its own thread; this fragment only looks at it every 0.7 s
-        st.session_state["critic_thread"] = fgan.TrainingThread(trainer)
+        st.session_state["critic_thread"] = critic1d.TrainingThread(trainer)
     worker = st.session_state.get("critic_thread")
     if worker is not None and worker.error:
         show_error(f"Training stopped: {worker.error}. Try other settings.")
@@ -272,4 +272,4 @@ next_lesson(
         "penalty gives slopes near 1 and an estimate near W1.",
     ],
 )
-fgan.preload_torch()  # last: the page is drawn, the first Train click need not wait for torch
+critic1d.preload_torch()  # last: the page is drawn, the first Train click need not wait for torch

@@ -16,15 +16,14 @@ property.  The network T is trained full-batch on the grid with the masses as we
 """
 from __future__ import annotations
 
-import functools
 import math
 import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from gan_core.lessons.critic1d import mlp, one_thread, single_thread
 from gan_core.lessons.divergences import F_DIVERGENCES, f_divergence_from_log
 
 LN2 = math.log(2.0)
@@ -154,33 +153,6 @@ def optimal_critic(log_p, log_q, name: str) -> np.ndarray:
 
 
 # -------------------------------------------------------------------- live training
-def _one_thread(method):
-    """Run a trainer method under :func:`single_thread` (every call that touches the network)."""
-
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        with self._lock, single_thread(self._torch):
-            return method(self, *args, **kwargs)
-
-    return wrapper
-
-
-@contextmanager
-def single_thread(torch):
-    """Run torch on one thread inside the block, then restore the previous setting.
-
-    Why: these networks are tiny (a few thousand weights on ~1000 points).  On a shared
-    2-core machine under load, torch's default of 2 intra-op threads made one such step
-    ~100x slower (213 ms vs 2 ms measured here), because the threads wait on each other.
-    """
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
 #: defaults, chosen by measurement (scripts/bench_lesson_trainers.py): on the lesson's default pair every
 #: divergence is within 0.5% of D_f after 300 full-batch Adam steps (~1-2 s on 2 busy cores).
 FGAN_STEPS = 300
@@ -229,7 +201,7 @@ class VariationalBoundTrainer:
         self._inputs = torch.tensor(self.x / self._scale, dtype=torch.float64).reshape(-1, 1)
         self._p = torch.tensor(self.p_mass, dtype=torch.float64)
         self._q = torch.tensor(self.q_mass, dtype=torch.float64)
-        self.net = _mlp(torch, hidden, gen, activation="tanh")
+        self.net = mlp(torch, hidden, gen, activation="tanh")
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=lr)
         self._record()
 
@@ -262,7 +234,7 @@ class VariationalBoundTrainer:
             t = conj = 0.5 * torch.tanh(v)
         return (self._p * t).sum() - (self._q * conj).sum()
 
-    @_one_thread
+    @one_thread
     def raw_output(self) -> np.ndarray:
         with self._torch.no_grad():
             return self.net(self._inputs).reshape(-1).numpy().copy()
@@ -283,7 +255,7 @@ class VariationalBoundTrainer:
         """Run up to ``max_steps`` Adam steps (fewer if ``max_seconds`` pass); return :attr:`done`."""
         return self._advance(max_steps, max_seconds)
 
-    @_one_thread
+    @one_thread
     def _advance(self, max_steps: int, max_seconds: float) -> bool:
         start = time.perf_counter()
         n = 0
@@ -312,80 +284,3 @@ class VariationalBoundTrainer:
         while not self.advance(max_steps=10_000, max_seconds=1e9):
             pass
         return self.bound()
-
-
-def _mlp(torch, hidden: int, generator, activation: str = "tanh", depth: int = 2):
-    """1 -> hidden (-> hidden) -> 1, float64, PyTorch's default uniform init drawn from ``generator``."""
-    act = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}[activation]
-    layers, width_in = [], 1
-    for _ in range(depth):
-        layers += [torch.nn.Linear(width_in, hidden), act()]
-        width_in = hidden
-    layers.append(torch.nn.Linear(width_in, 1))
-    net = torch.nn.Sequential(*layers).double()
-    with torch.no_grad():
-        for module in net:
-            if isinstance(module, torch.nn.Linear):
-                bound = 1.0 / math.sqrt(module.in_features)
-                module.weight.uniform_(-bound, bound, generator=generator)
-                module.bias.uniform_(-bound, bound, generator=generator)
-    return net
-
-
-
-class TrainingThread:
-    """Advance a trainer to the end in a daemon thread, so training never waits on the page.
-
-    The page builds the trainer first, in its own script thread: that is where ``torch`` is
-    first imported (importing it from a second thread while scipy runs in the first can
-    leave scipy looking at a half-imported module).  The page then polls :attr:`trainer`
-    from an ``st.fragment``; the trainer's lock makes each read see a whole step.  No
-    Streamlit call ever happens in this thread.
-
-    Why a thread and not chunks run by the fragment itself: on a loaded 2-core machine the
-    browser's fragment timer and the chart redraws took seconds per chunk, so a 1.6 s
-    training needed ~25 s to finish in the browser; here it advances between polls too.
-    """
-
-    def __init__(self, trainer, steps_per_chunk: int = 20):
-        self.trainer = trainer
-        self.error: str | None = None
-        self._cancelled = threading.Event()
-        self._steps = steps_per_chunk
-        self.started = time.perf_counter()
-        self.finished: float | None = None
-        self._thread = threading.Thread(target=self._run, name="lesson-training", daemon=True)
-        self._thread.start()
-
-    def _run(self):
-        try:
-            while not self._cancelled.is_set() and not self.trainer.advance(max_steps=self._steps, max_seconds=1e9):
-                pass
-        except Exception as exc:  # shown to the visitor by the page, never a traceback
-            self.error = f"{type(exc).__name__}: {exc}"
-        self.finished = time.perf_counter()
-
-    @property
-    def seconds(self) -> float:
-        """Wall time of the training so far (or in total, once finished), in seconds."""
-        return (self.finished or time.perf_counter()) - self.started
-
-    @property
-    def alive(self) -> bool:
-        return self._thread.is_alive()
-
-    def cancel(self) -> None:
-        self._cancelled.set()
-
-    def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
-
-
-def preload_torch() -> None:
-    """Import torch now, in the calling (script) thread.
-
-    A page calls this as its *last* line: everything is already on screen, and the
-    seconds the first import takes are spent while the visitor reads, not after they
-    press Train.  Never from a second thread (see :class:`TrainingThread`).
-    """
-    import torch  # noqa: F401

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gan_core.lessons.divergences import as_probability, wasserstein1
-from gan_core.lessons.fgan import _mlp, _one_thread, single_thread
+from gan_core.lessons.critic1d import mlp, one_thread, single_thread
 
 
 # --------------------------------------------------------------------------- 1-D plan
@@ -253,7 +253,7 @@ class CriticTrainer:
         self.w1 = wasserstein1(self.p_mass, self.q_mass, self.x)
         self.history = CriticHistory()
         self._gen = torch.Generator().manual_seed(seed)
-        self.net = _mlp(torch, hidden, self._gen, activation="relu")
+        self.net = mlp(torch, hidden, self._gen, activation="relu")
         self._inputs = torch.tensor(self.x, dtype=torch.float64).reshape(-1, 1)
         self._p = torch.tensor(self.p_mass, dtype=torch.float64)
         self._q = torch.tensor(self.q_mass, dtype=torch.float64)
@@ -287,7 +287,7 @@ class CriticTrainer:
         (grad,) = torch.autograd.grad(out.sum(), x_hat, create_graph=True)
         return ((grad.abs().reshape(-1) - 1.0) ** 2).mean()
 
-    @_one_thread
+    @one_thread
     def estimate(self) -> float:
         """E_P f - E_Q f on the grid masses (numpy, from the network's output)."""
         with self._torch.no_grad():
@@ -298,7 +298,7 @@ class CriticTrainer:
         self.history.steps.append(self.step_count)
         self.history.estimates.append(self.estimate())
 
-    @_one_thread
+    @one_thread
     def advance(self, max_steps: int = 50, max_seconds: float = 0.25) -> bool:
         start = time.perf_counter()
         n = 0
@@ -325,7 +325,7 @@ class CriticTrainer:
             pass
         return self.snapshot()
 
-    @_one_thread
+    @one_thread
     def snapshot(self, x_plot=None) -> CriticSnapshot:
         """The critic and its slope on ``x_plot`` (default: the training grid), and its estimates."""
         torch = self._torch
