@@ -1,7 +1,7 @@
 """Entry point: `streamlit run app.py` (or scripts/app.sh).  Builds the navigation from the lesson list."""
 import streamlit as st
 
-from pages.common import LESSONS, finish_page, presenter_mode_controls, start_page
+from pages.ui.chrome import LESSONS, finish_page, presenter_mode_controls, start_page
 
 st.set_page_config(page_title="GANs from the ground up", page_icon="assets/favicon.png", layout="wide")
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from pages.common import next_lesson, page_header, show_error
+from pages.ui.chrome import next_lesson, page_header, show_error
 
 MODELS = {
     "cyclegan-digits": "handwritten ↔ printed digits",

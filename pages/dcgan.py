@@ -8,7 +8,8 @@ import numpy as np
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-from pages.common import figure, next_lesson, page_header, plot, show_error
+from pages.ui.chrome import next_lesson, page_header, show_error
+from pages.ui.figures import figure, plot
 
 MODELS = {"dcgan-mnist": "MNIST digits", "dcgan-fashion-mnist": "Fashion-MNIST clothes"}
 

@@ -7,8 +7,10 @@ import streamlit as st
 from gan_core.lessons import critic1d, fgan, toy1d
 from gan_core.lessons import viz_lessons as vl
 from gan_core.lessons.divergences import F_DIVERGENCES, f_divergence_from_log
-from pages.common import (figure, format_value, metric, next_lesson, page_header, plot, poll_again, show_error,
-                          start_training, toy_controls, training_state)
+from pages.ui.background import poll_again, start_training, training_state
+from pages.ui.chrome import next_lesson, page_header, show_error
+from pages.ui.figures import figure, plot
+from pages.ui.widgets import format_value, metric, toy_controls
 
 page_header(
     "f-divergences and f-GAN: one recipe, many divergences",

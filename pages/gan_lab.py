@@ -28,8 +28,9 @@ from gan_core.lab.losses import LOSSES
 from gan_core.lab.nets import ACTIVATIONS
 from gan_core.lab.toy2d import DATASETS, custom as custom_mixture, make_dataset
 from gan_core.lab.toy_train import LATENT_DISTS, ToyConfig, draw_latent, lab_defaults, preset
-from pages.common import (figure_downloads, format_value, link_to_this_view, next_lesson, page_header,
-                          presenter_mode, show_error)
+from pages.ui.chrome import link_to_this_view, next_lesson, page_header, presenter_mode, show_error
+from pages.ui.figures import figure_downloads
+from pages.ui.widgets import format_value
 
 # ------------------------------------------------------------------------------- constants
 #: Seconds between refreshes while training (the fragment's timer): about 4.2 refreshes a second.

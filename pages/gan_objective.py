@@ -5,7 +5,9 @@ import numpy as np
 import streamlit as st
 
 from gan_core.lessons import toy1d, viz
-from pages.common import figure, format_value, metric, next_lesson, page_header, plot, show_error, toy_controls
+from pages.ui.chrome import next_lesson, page_header, show_error
+from pages.ui.figures import figure, plot
+from pages.ui.widgets import format_value, metric, toy_controls
 
 page_header(
     "The GAN objective: a game that secretly minimises Jensen–Shannon",

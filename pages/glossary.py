@@ -7,7 +7,7 @@ import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
 from gan_core.lessons import viz
-from pages.common import LESSONS, next_lesson, page_header
+from pages.ui.chrome import LESSONS, next_lesson, page_header
 
 page_header(
     "Glossary of symbols",

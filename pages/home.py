@@ -3,7 +3,8 @@ import numpy as np
 import streamlit as st
 
 from gan_core.lessons import toy1d, viz
-from pages.common import LESSONS, figure, page_header, plot
+from pages.ui.chrome import LESSONS, page_header
+from pages.ui.figures import figure, plot
 
 page_header(
     "GANs from the ground up",

@@ -4,7 +4,9 @@ import streamlit as st
 
 from gan_core.lessons import divergences as dv
 from gan_core.lessons import toy1d, viz
-from pages.common import figure, format_value, metric, next_lesson, page_header, plot, show_error, toy_controls, unit_choice
+from pages.ui.chrome import next_lesson, page_header, show_error
+from pages.ui.figures import figure, plot
+from pages.ui.widgets import format_value, metric, toy_controls, unit_choice
 
 page_header(
     "Information theory: measuring how far apart two distributions are",

@@ -6,7 +6,9 @@ import streamlit as st
 
 from gan_core.lessons import gradients1d as g1
 from gan_core.lessons import viz_lessons as vl
-from pages.common import figure, format_value, next_lesson, page_header, plot, show_error
+from pages.ui.chrome import next_lesson, page_header, show_error
+from pages.ui.figures import figure, plot
+from pages.ui.widgets import format_value
 
 page_header(
     "Vanishing gradients: when a confident discriminator stops teaching",

@@ -8,8 +8,10 @@ from streamlit.errors import StreamlitPageNotFoundError
 from gan_core.lessons import divergences as dv
 from gan_core.lessons import critic1d, toy1d, transport
 from gan_core.lessons import viz_lessons as vl
-from pages.common import (figure, format_value, metric, next_lesson, page_header, plot, poll_again, show_error,
-                          start_training, toy_controls, training_state)
+from pages.ui.background import poll_again, start_training, training_state
+from pages.ui.chrome import next_lesson, page_header, show_error
+from pages.ui.figures import figure, plot
+from pages.ui.widgets import format_value, metric, toy_controls
 
 page_header(
     "The Wasserstein distance: the cost of moving earth",

@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from local_app import LocalApp  # noqa: E402
-from pages.common import LESSONS  # noqa: E402
+from pages.ui.chrome import LESSONS  # noqa: E402
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 PAGES = [("home", "", "Start here")] + [(l.url_path, l.url_path, l.title) for l in LESSONS] + [

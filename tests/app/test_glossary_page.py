@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from apptest_helpers import assert_clean, open_page
-from pages.common import LESSONS
+from pages.ui.chrome import LESSONS
 
 PAGE = "pages/glossary.py"
 LESSON_FILES = {Path(lesson.path).stem: lesson for lesson in LESSONS}

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from pages.common import LESSONS
+from pages.ui.chrome import LESSONS
 
 from conftest import SCREENSHOTS
 

@@ -20,7 +20,7 @@ def test_home_page_draws_the_journey_in_the_lessons_order():
     import re
 
     from gan_core.lessons import viz
-    from pages.common import LESSONS
+    from pages.ui.chrome import LESSONS
 
     at = open_page("pages/home.py")
     dot = viz.journey_dot([(lesson.title, lesson.section) for lesson in LESSONS])

@@ -1,4 +1,4 @@
-"""pages.common.figure and plot: cached figures are built once, thinned once, and never changed."""
+"""pages.ui.figures.figure and plot: cached figures are built once, thinned once, and never changed."""
 import json
 
 import numpy as np
@@ -13,7 +13,7 @@ def _args(theta_now=1.0):
 
 
 def test_figure_is_built_once_per_distinct_arguments_and_thinned():
-    from pages.common import figure
+    from pages.ui.figures import figure
 
     first = figure(viz.sweep_figure, *_args())
     assert figure(viz.sweep_figure, *_args()) is first  # equal arguments (new arrays): the cached figure
@@ -33,7 +33,7 @@ def _presenter_script():
     import streamlit as st
 
     from gan_core.lessons import viz
-    from pages.common import figure, plot
+    from pages.ui.figures import figure, plot
 
     st.session_state["present"] = st.session_state.get("present_on", False)
     thetas = np.linspace(-3.0, 3.0, 2001)
@@ -59,10 +59,3 @@ def test_presenter_mode_enlarges_a_copy_and_leaves_the_shared_figure_alone():
     at.session_state["present_on"] = False
     at.run()
     assert json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["height"] == normal["height"]
-
-
-def test_each_element_kind_to_warm_has_its_code_file_in_streamlit():
-    from pages.common import _WARM_KINDS, _warm_files
-
-    files = _warm_files()
-    assert sorted(f.split(".")[0] for f in files) == sorted(_WARM_KINDS)  # one file each: none renamed away

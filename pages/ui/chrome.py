@@ -1,24 +1,20 @@
-"""Streamlit helpers shared by every page: the lesson list, headers, footers, number display.
+"""Page chrome shared by every page: the lesson list (the guided path), headers and the permalink,
+"next lesson" links, error messages, presenter mode, and the scripts ``app.py`` adds around each page.
 
-Pages stay thin: they read widgets, call ``gan_core`` and draw.  What they share lives here.
+Pages stay thin: they read widgets, call ``gan_core`` and draw.  Figures live in
+:mod:`pages.ui.figures`, controls and number display in :mod:`pages.ui.widgets`, the
+background-training protocol in :mod:`pages.ui.background`.
 """
 from __future__ import annotations
 
 import functools
-import importlib
 import json
-import math
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
 import streamlit as st
-from streamlit.errors import StreamlitAPIException, StreamlitPageNotFoundError
-
-from gan_core import palette
-
-ROOT = Path(__file__).resolve().parent.parent
+from streamlit.errors import StreamlitPageNotFoundError
 
 
 @dataclass(frozen=True)
@@ -190,25 +186,6 @@ def show_error(message: str) -> None:
     st.error(message, icon=":material/error:")
 
 
-def format_value(value: float, unit: str = "", infinite_reason: str = "") -> str:
-    """A number for display: 4 significant digits, '∞' (with a reason) for infinities, never 'nan'."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "undefined"
-    if math.isinf(value):
-        text = "∞" if value > 0 else "−∞"
-        return f"{text} ({infinite_reason})" if infinite_reason else text
-    magnitude = abs(value)
-    text = f"{value:.4g}" if magnitude >= 1e-3 or magnitude == 0 else f"{value:.2e}"
-    return f"{text} {unit}".strip()
-
-
-def metric(column, label: str, value: float, unit: str = "", infinite_reason: str = "", help: str | None = None) -> None:
-    """A metric tile; an infinite value shows as ∞ with its reason underneath, never 'nan'."""
-    column.metric(label, format_value(value, unit), help=help)
-    if isinstance(value, float) and math.isinf(value) and infinite_reason:
-        column.caption(f"∞ because {infinite_reason}")
-
-
 PRESENTER_KEY = "present"
 
 # Projector styling: bigger type everywhere (Streamlit sizes in rem), no sidebar or toolbar.
@@ -243,149 +220,3 @@ def presenter_mode_controls() -> None:
     if presenter_mode():
         st.button("Leave presenter mode", icon=":material/close_fullscreen:", key="leave_presenter",
                   on_click=lambda: st.session_state.update({PRESENTER_KEY: False}))
-
-
-@st.cache_resource(show_spinner=False, max_entries=256)
-def _built_figure(module: str, name: str, args: tuple, kwargs: dict):
-    return palette.thin_lines(getattr(importlib.import_module(module), name)(*args, **kwargs))
-
-
-def figure(builder, *args, **kwargs):
-    """``builder(*args, **kwargs)``, a Plotly figure built once for each distinct set of arguments.
-
-    Building a figure validates every property in Python (10-60 ms a figure, twice that while
-    the browser draws on the same cores); the cached figure costs nothing. So a presenter
-    switching back to a page whose settings did not change waits only for the browser.
-    ``builder`` is a module-level function of ``gan_core``; its arguments must be hashable by
-    Streamlit's caches (numbers, strings, numpy arrays, lists, dicts, tuples).
-
-    The figure is shared by every session: hand it to :func:`plot`, which never changes it.
-    """
-    return _built_figure(builder.__module__, builder.__name__, args, kwargs)
-
-
-def plot(fig, key: str, title: str | None = None) -> None:
-    """Every chart the same way: full width, keyed so reruns keep zoom; larger in presenter mode.
-
-    Under it, outside presenter mode, a small "Download" control offers the chart as PNG and SVG
-    (see :func:`figure_downloads`); ``title`` is the title written on those files.
-    """
-    if presenter_mode():
-        import plotly.graph_objects as go
-
-        fig = go.Figure(fig)  # a copy: figures from figure() are shared
-        fig.update_layout(font=dict(size=20), height=int((fig.layout.height or 450) * 1.3))
-    palette.thin_lines(fig)  # display only: dense grids drawn with a few hundred points per line (in place)
-    st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
-    if not presenter_mode():
-        figure_downloads(fig, key, title)
-
-
-def figure_downloads(fig, key: str, title: str | None = None) -> None:
-    """A small popover with PNG and SVG downloads of ``fig``, rendered on the server by
-    ``gan_core.exports.figure_image`` only when the visitor clicks (Streamlit calls the
-    function it was given then, on its own thread): a page render only registers them.
-
-    The title on the file is ``title``, else the figure's own, else the page's.
-    """
-    from gan_core import exports
-
-    name = title or fig.layout.title.text or st.session_state.get(_PAGE_TITLE_KEY) or ""
-    stem = key.replace("_", "-")
-    with st.popover("Download", icon=":material/download:", type="tertiary",
-                    help="This chart as a picture file, for slides or notes."):
-        try:
-            exports.browser_path()
-        except RuntimeError as exc:
-            st.caption(f"Downloads are not available on this server: {exc}")
-            return
-        for fmt, label, mime, icon, what in (
-            ("png", "PNG image", "image/png", ":material/image:", "a sharp picture (twice screen resolution)"),
-            ("svg", "SVG drawing", "image/svg+xml", ":material/draw:", "a vector drawing that scales to any size"),
-        ):
-            st.download_button(
-                label, data=lambda fmt=fmt: exports.figure_image(fig, fmt, title=name or None),
-                file_name=f"{stem}.{fmt}", mime=mime, key=f"{key}__{fmt}", icon=icon, on_click="ignore",
-                type="tertiary", help=f"{fmt.upper()}: {what}. Made on the server when you click; the first "
-                                      "one takes a few seconds.")
-
-
-FAMILY_LABELS = {"gaussian": "Gaussian", "mixture": "Mixture of two Gaussians", "uniform": "Uniform"}
-
-
-def toy_controls(label: str, prefix: str, default, families=("gaussian", "mixture", "uniform")):
-    """Sliders for one 1-D toy density; returns a ``gan_core.lessons.toy1d.Toy1D``.
-
-    Every widget is keyed ``<prefix>_<field>`` and bound to the URL, so a copied link
-    reopens the same densities.
-    """
-    from gan_core.lessons.toy1d import Toy1D
-
-    st.markdown(f"**{label}**")
-    family = st.selectbox(
-        "Family", families, index=families.index(default.family), format_func=FAMILY_LABELS.get,
-        key=f"{prefix}_family", bind="query-params",
-    )
-    if family == "uniform":
-        scale_label, scale_help = "Half-width", "The density is flat on [location − half-width, location + half-width]."
-    else:
-        scale_label, scale_help = "Standard deviation σ", "How spread out the (first) bump is."
-    loc = st.slider("Location", -6.0, 6.0, float(default.loc), 0.1, key=f"{prefix}_loc", bind="query-params")
-    scale = st.slider(scale_label, 0.1, 3.0, float(default.scale), 0.05, key=f"{prefix}_scale",
-                      help=scale_help, bind="query-params")
-    weight, loc2, scale2 = default.weight, default.loc2, default.scale2
-    if family == "mixture":
-        loc2 = st.slider("Second bump's location", -6.0, 6.0, float(default.loc2), 0.1, key=f"{prefix}_loc2",
-                         bind="query-params")
-        scale2 = st.slider("Second bump's σ", 0.1, 3.0, float(default.scale2), 0.05, key=f"{prefix}_scale2",
-                           bind="query-params")
-        weight = st.slider("Weight of the second bump", 0.0, 1.0, float(default.weight), 0.05,
-                           key=f"{prefix}_weight", bind="query-params")
-    return Toy1D(family, loc, scale, weight, loc2, scale2)
-
-
-def unit_choice(key: str = "unit") -> str:
-    """Bits or nats, for every logarithmic quantity on the page."""
-    return st.radio("Unit for entropies and divergences", ["bits", "nats"], horizontal=True, key=key,
-                    bind="query-params",
-                    help="bits use log base 2, nats the natural log; 1 nat = 1/ln 2 ≈ 1.443 bits.")
-
-
-# ------------------------------------------------------------------ live training state
-# A page that trains a small network in a background thread keeps four session keys under one
-# prefix: <prefix>_thread, <prefix>_trainer, <prefix>_setup (the settings it trains for) and
-# <prefix>_running.  The thread never calls Streamlit; a fragment polls it.
-def _clear_training(prefix: str, setup=None, running: bool = False) -> None:
-    old = st.session_state.get(f"{prefix}_thread")
-    if old is not None:
-        old.cancel()
-    st.session_state[f"{prefix}_thread"] = None
-    st.session_state[f"{prefix}_trainer"] = None
-    st.session_state[f"{prefix}_setup"] = setup
-    st.session_state[f"{prefix}_running"] = running
-
-
-def start_training(prefix: str, setup) -> None:
-    """Button callback: only flags here; the fragment builds the network (and imports torch)."""
-    _clear_training(prefix, setup, running=True)
-
-
-def training_state(prefix: str, setup, changed_message: str) -> bool:
-    """Drop a run made for other settings (saying so); return whether a run is in progress."""
-    if st.session_state.get(f"{prefix}_setup") not in (None, setup):
-        _clear_training(prefix)
-        st.info(changed_message)
-    return bool(st.session_state.get(f"{prefix}_running"))
-
-
-def poll_again(seconds: float = 0.5) -> None:
-    """Look at the training thread again shortly by rerunning only this fragment.
-
-    During a full-page run Streamlit refuses a fragment-scoped rerun; the fragment's
-    ``run_every`` timer (set whenever a full run sees training in progress) polls instead.
-    """
-    time.sleep(seconds)
-    try:
-        st.rerun(scope="fragment")
-    except StreamlitAPIException:
-        pass

@@ -1,0 +1,75 @@
+"""Figures for every page: built once per distinct settings (:func:`figure`), drawn the same way
+(:func:`plot`: larger in presenter mode), with PNG/SVG downloads (:func:`figure_downloads`)."""
+from __future__ import annotations
+
+import importlib
+
+import streamlit as st
+
+from gan_core import palette
+from pages.ui.chrome import _PAGE_TITLE_KEY, presenter_mode
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _built_figure(module: str, name: str, args: tuple, kwargs: dict):
+    return palette.thin_lines(getattr(importlib.import_module(module), name)(*args, **kwargs))
+
+
+def figure(builder, *args, **kwargs):
+    """``builder(*args, **kwargs)``, a Plotly figure built once for each distinct set of arguments.
+
+    Building a figure validates every property in Python (10-60 ms a figure, twice that while
+    the browser draws on the same cores); the cached figure costs nothing. So a presenter
+    switching back to a page whose settings did not change waits only for the browser.
+    ``builder`` is a module-level function of ``gan_core``; its arguments must be hashable by
+    Streamlit's caches (numbers, strings, numpy arrays, lists, dicts, tuples).
+
+    The figure is shared by every session: hand it to :func:`plot`, which never changes it.
+    """
+    return _built_figure(builder.__module__, builder.__name__, args, kwargs)
+
+
+def plot(fig, key: str, title: str | None = None) -> None:
+    """Every chart the same way: full width, keyed so reruns keep zoom; larger in presenter mode.
+
+    Under it, outside presenter mode, a small "Download" control offers the chart as PNG and SVG
+    (see :func:`figure_downloads`); ``title`` is the title written on those files.
+    """
+    if presenter_mode():
+        import plotly.graph_objects as go
+
+        fig = go.Figure(fig)  # a copy: figures from figure() are shared
+        fig.update_layout(font=dict(size=20), height=int((fig.layout.height or 450) * 1.3))
+    palette.thin_lines(fig)  # display only: dense grids drawn with a few hundred points per line (in place)
+    st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
+    if not presenter_mode():
+        figure_downloads(fig, key, title)
+
+
+def figure_downloads(fig, key: str, title: str | None = None) -> None:
+    """A small popover with PNG and SVG downloads of ``fig``, rendered on the server by
+    ``gan_core.exports.figure_image`` only when the visitor clicks (Streamlit calls the
+    function it was given then, on its own thread): a page render only registers them.
+
+    The title on the file is ``title``, else the figure's own, else the page's.
+    """
+    from gan_core import exports
+
+    name = title or fig.layout.title.text or st.session_state.get(_PAGE_TITLE_KEY) or ""
+    stem = key.replace("_", "-")
+    with st.popover("Download", icon=":material/download:", type="tertiary",
+                    help="This chart as a picture file, for slides or notes."):
+        try:
+            exports.browser_path()
+        except RuntimeError as exc:
+            st.caption(f"Downloads are not available on this server: {exc}")
+            return
+        for fmt, label, mime, icon, what in (
+            ("png", "PNG image", "image/png", ":material/image:", "a sharp picture (twice screen resolution)"),
+            ("svg", "SVG drawing", "image/svg+xml", ":material/draw:", "a vector drawing that scales to any size"),
+        ):
+            st.download_button(
+                label, data=lambda fmt=fmt: exports.figure_image(fig, fmt, title=name or None),
+                file_name=f"{stem}.{fmt}", mime=mime, key=f"{key}__{fmt}", icon=icon, on_click="ignore",
+                type="tertiary", help=f"{fmt.upper()}: {what}. Made on the server when you click; the first "
+                                      "one takes a few seconds.")
