@@ -14,6 +14,7 @@ MODELS = {
 }
 NO_CYCLE = {"cyclegan-digits": "cyclegan-digits-nocycle"}
 DOMAIN_LABELS = {"handwritten": "handwritten", "printed": "printed", "noto": "Google Noto", "twemoji": "Twemoji"}
+DIRECTION_LABELS = {"a2b": "A → B", "b2a": "B → A"}
 SHOW_SCALE = 4  # 32 px shown at 128 px
 
 page_header(
@@ -90,10 +91,18 @@ except pretrained.PretrainedError as exc:
     show_error(f"The model could not be loaded: {exc}")
     st.stop()
 domain_a, domain_b = (DOMAIN_LABELS.get(d, d) for d in card["domains"])
+# The options' labels must not depend on the model: the browser keeps the label it last showed and
+# sends it back after a model switch; a label of the other model used to come back as the direction
+# itself (ValueError in round_trip). Fixed labels (A/B) keep the choice across models, the domain
+# names go in the captions, and DIRECTION_LABELS.get maps anything unknown to no valid label, so
+# Streamlit resets it to the default instead of passing it on.
 direction = right.radio(
-    "Direction", ["a2b", "b2a"], horizontal=True, key="cg_direction", bind="query-params",
-    format_func=lambda d: f"{domain_a} → {domain_b}" if d == "a2b" else f"{domain_b} → {domain_a}",
+    f"Direction (A: {domain_a}, B: {domain_b})", list(DIRECTION_LABELS), horizontal=True, key="cg_direction", bind="query-params",
+    format_func=lambda d: DIRECTION_LABELS.get(d, f"unknown: {d}"),
+    captions=[f"{domain_a} → {domain_b}", f"{domain_b} → {domain_a}"],
 )
+if direction not in DIRECTION_LABELS:  # belt and braces: never hand an unknown direction to the model
+    direction = "a2b"
 source_domain, target_domain = (domain_a, domain_b) if direction == "a2b" else (domain_b, domain_a)
 is_digits = card["architecture"]["channels"] == 1
 

@@ -120,3 +120,47 @@ def test_page_runs_with_the_shipped_models(model):
     if model == "cyclegan-digits" and (pretrained.PRETRAINED_DIR / "cyclegan-digits-nocycle" / "card.json").is_file():
         at.toggle(key="cg_nocycle").set_value(True).run()
         assert not at.exception
+
+
+def _send_stale_label(radio, label: str) -> None:
+    """Make AppTest send ``label`` for ``radio`` as the browser does: the frontend keeps the label it
+    last showed and sends that string back after the options changed under it (issue 21 item 1)."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    class StaleRadio(type(radio)):
+        @property
+        def _widget_state(self):
+            state = WidgetState()
+            state.id = self.id
+            state.string_value = label
+            return state
+
+    radio.__class__ = StaleRadio
+    radio._value = label
+
+
+@pytest.mark.parametrize("first, second", [("cyclegan-digits", "cyclegan-emoji"), ("cyclegan-emoji", "cyclegan-digits")])
+@pytest.mark.parametrize("old_index", [0, 1])
+def test_switching_the_model_then_moving_the_gallery_never_crashes(monkeypatch, tiny_root, first, second, old_index):
+    """Issue 21 item 1: choose cyclegan-emoji, then move "Gallery image" -> ValueError about the
+    direction 'handwritten → printed' (the digits model's label, sent back by the browser)."""
+    at = run_page(monkeypatch, tiny_root)
+    at.selectbox(key="cg_model").set_value(first).run()
+    at.radio(key="cg_direction").set_value(["a2b", "b2a"][old_index]).run()
+    shown = at.radio(key="cg_direction")
+    old_label = shown.options[old_index]
+    old_caption = ["handwritten → printed", "printed → handwritten", "Google Noto → Twemoji",
+                   "Twemoji → Google Noto"]
+    at.selectbox(key="cg_model").set_value(second).run()
+    _send_stale_label(at.radio(key="cg_direction"), old_label)
+    at.slider(key="cg_example").set_value(3).run()
+    assert not at.exception, [e.value for e in at.exception]
+    # the labels do not depend on the model, so the visitor's direction survives the switch
+    assert at.radio(key="cg_direction").value == ["a2b", "b2a"][old_index]
+    assert any(m.label.startswith("Cycle L1") for m in at.metric)
+    # and a label the page never offered (an old model's domain names) falls back to the default
+    for stale in old_caption:
+        _send_stale_label(at.radio(key="cg_direction"), stale)
+        at.slider(key="cg_example").set_value(2).run()
+        assert not at.exception, (stale, [e.value for e in at.exception])
+        assert at.radio(key="cg_direction").value in ("a2b", "b2a")
