@@ -27,7 +27,7 @@ from gan_core.lab.session import (DEFAULT_LAB_DEVICE, LAB_DEVICES, LIVE_POINTS, 
 from gan_core.lab.losses import LOSSES
 from gan_core.lab.nets import ACTIVATIONS
 from gan_core.lab.toy2d import DATASETS, custom as custom_mixture, make_dataset
-from gan_core.lab.toy_train import LATENT_DISTS, ToyConfig, draw_latent, lab_defaults, preset
+from gan_core.lab.config import LATENT_DISTS, ToyConfig, draw_latent, lab_defaults, preset
 from pages.ui.chrome import link_to_this_view, next_lesson, page_header, presenter_mode, show_error
 from pages.ui.figures import figure_downloads
 from pages.ui.widgets import format_value

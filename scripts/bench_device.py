@@ -19,11 +19,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gan_core.lab import toy_train
+from gan_core.lab import config as toy_config, trainer as toy_trainer
 
 
 def rate(configs, dataset, device, iters, no_sync=False):
-    lock = toy_train.LockstepTrainer(configs, dataset, seed=0, device=device)
+    lock = toy_trainer.LockstepTrainer(configs, dataset, seed=0, device=device)
     engines = lock.engines
     if no_sync:
         for eng in engines:
@@ -50,9 +50,9 @@ def main() -> None:
     cases = {}
     for dataset in ("ring8", "grid25"):
         for loss in ("minimax", "wgan-gp"):
-            cases[f"{dataset} {loss}"] = ([toy_train.lab_defaults(loss, dataset, snapshot_every=0)], dataset)
+            cases[f"{dataset} {loss}"] = ([toy_config.lab_defaults(loss, dataset, snapshot_every=0)], dataset)
         cases[f"{dataset} compare-all x4"] = (
-            [toy_train.lab_defaults(n, dataset, snapshot_every=0) for n in ("minimax", "wgan-clip", "wgan-gp", "lsgan")],
+            [toy_config.lab_defaults(n, dataset, snapshot_every=0) for n in ("minimax", "wgan-clip", "wgan-gp", "lsgan")],
             dataset)
     rows = {}
     print(f"{'case':26s} " + " ".join(f"{d + ' it/s':>12s}" for d in devices) + ("  cuda no-sync" if args.no_sync else ""))

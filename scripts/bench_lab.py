@@ -49,7 +49,7 @@ STATUS_LINE = re.compile(r"Step [\d,]+ generator steps")
 def _configs(preset_name):
     from dataclasses import replace
 
-    from gan_core.lab.toy_train import lab_defaults, preset
+    from gan_core.lab.config import lab_defaults, preset
 
     def one(name):
         return preset("collapse")[0] if name == "collapse" else lab_defaults(name, "ring8")
@@ -61,7 +61,7 @@ def _configs(preset_name):
 def headless_phase(configs, seconds: float) -> dict:
     import torch
 
-    from gan_core.lab.toy_train import LockstepTrainer
+    from gan_core.lab.trainer import LockstepTrainer
 
     old = torch.get_num_threads()
     torch.set_num_threads(1)

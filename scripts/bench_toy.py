@@ -1,6 +1,6 @@
 """Throughput of the 2-D GAN trainer: generator iterations per second for each loss.
 
-For each loss at the lab's default size (``gan_core.lab.toy_train.lab_defaults``):
+For each loss at the lab's default size (``gan_core.lab.config.lab_defaults``):
 
 * ``single``: one configuration trained alone (iterations/s);
 * ``sequential x4``: four configurations (seeds 0-3) trained one after the other;
@@ -34,7 +34,8 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 from gan_core.lab.losses import LOSSES  # noqa: E402
-from gan_core.lab.toy_train import LockstepTrainer, Trainer, lab_defaults  # noqa: E402
+from gan_core.lab.config import lab_defaults  # noqa: E402
+from gan_core.lab.trainer import LockstepTrainer, Trainer  # noqa: E402
 
 
 def _timed(fn):

@@ -30,7 +30,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from gan_core.lab.losses import LOSSES  # noqa: E402
-from gan_core.lab.toy_train import LockstepTrainer, Trainer, lab_defaults, preset  # noqa: E402
+from gan_core.lab.config import lab_defaults, preset  # noqa: E402
+from gan_core.lab.trainer import LockstepTrainer, Trainer  # noqa: E402
 
 # Literature: (ring modes, ring HQ %, grid modes, grid HQ %), 2500 samples, 3-std quality
 # radius.  GAN and Unrolled GAN: VEEGAN (Srivastava et al. 2017, Table 1); WGAN-GP: GDPP
@@ -103,7 +104,7 @@ def render(results, seeds, started, finished, threads) -> str:
              "least one HQ sample; reverse KL = KL(histogram of HQ samples over modes || uniform), in nats.",
              "",
              f"Each cell: mean over seeds {', '.join(map(str, seeds))} (then each seed).  Settings: "
-             "`gan_core.lab.toy_train.lab_defaults(loss, dataset)` (the lab page's and the CLI's defaults), CPU, "
+             "`gan_core.lab.config.lab_defaults(loss, dataset)` (the lab page's and the CLI's defaults), CPU, "
              f"{threads} torch thread(s).  Wall and CPU time are per run, training and evaluation, on a shared 2-core "
              "machine (other jobs were running, so wall time overstates an idle machine).  Unless run with "
              "`--separate`, the seeds of a configuration train as one lockstep group (identical results to "
@@ -112,7 +113,7 @@ def render(results, seeds, started, finished, threads) -> str:
                  f"{ds}: G {c.g_depth} x {c.g_width}, D {c.d_depth} x {c.d_width}"
                  for ds, c in ((ds, lab_defaults("minimax", ds)) for ds in ("ring8", "grid25")))
              + " (every loss alike; grid25's 25 narrow modes need the wider networks, see "
-               "`gan_core.lab.toy_train._DATASET_DEFAULTS`).",
+               "`gan_core.lab.config._DATASET_DEFAULTS`).",
              "", f"Generated {started} to {finished} on {platform.processor() or platform.machine()}, "
              f"torch {torch.__version__}.", ""]
     for ds in ("ring8", "grid25"):

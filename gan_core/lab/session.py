@@ -5,7 +5,7 @@ of its timer fragment, calls :meth:`LabSession.advance` (train for a time budget
 :meth:`LabSession.views` (what to draw).  Everything here is plain Python, so the
 behaviour the page relies on is tested without a browser.
 
-* **Training** is delegated to :class:`gan_core.lab.toy_train.LockstepTrainer` (one member
+* **Training** is delegated to :class:`gan_core.lab.trainer.LockstepTrainer` (one member
   is a single run): every configuration sees the same data stream and seed.
 * **Metrics** (modes captured, high-quality fraction, reverse KL, W1; the VEEGAN /
   PacGAN protocol on 2500 samples) are the engine's snapshots.  A snapshot costs
@@ -35,7 +35,8 @@ from gan_core.lab import worker as lab_worker
 from gan_core.lab.losses import get_loss
 from gan_core.lab.metrics import PROTOCOL_SAMPLES, nearest_centre, wasserstein1
 from gan_core.lab.toy2d import Mixture, make_dataset
-from gan_core.lab.toy_train import LockstepTrainer, ToyConfig
+from gan_core.lab.config import ToyConfig
+from gan_core.lab.trainer import LockstepTrainer
 
 __all__ = ["LabSession", "Frame", "MemberView", "output_kind", "to_display", "LIVE_POINTS", "GRID",
            "DEFAULT_LAB_DEVICE", "available_lab_devices", "device_help"]

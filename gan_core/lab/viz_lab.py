@@ -10,7 +10,6 @@ discriminator".
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import plotly.graph_objects as go
@@ -341,7 +340,3 @@ def timeline_steps_label(steps) -> str:
     """'step 1200' or 'steps 1200 / 1195' when members differ (one diverged early)."""
     uniq = sorted(set(int(s) for s in steps))
     return f"step {uniq[0]}" if len(uniq) == 1 else "steps " + " / ".join(str(int(s)) for s in steps)
-
-
-def finite_or_nan(x: float) -> float:
-    return x if (x is not None and math.isfinite(x)) else float("nan")

@@ -3,7 +3,7 @@
 In one process, training and the page take turns: every refresh the lab trained for 0.2 s,
 then computed and drew its views while training waited, and Streamlit's own work and the
 browser's drawing slowed the training thread besides (issue 4's benchmark measured 0.71 of the
-engine's headless throughput).  Here the run's :class:`~gan_core.lab.toy_train.LockstepTrainer` is
+engine's headless throughput).  Here the run's :class:`~gan_core.lab.trainer.LockstepTrainer` is
 copied into a child process by ``fork`` (the child starts with the exact state, nothing is
 serialised) and trains there continuously on its own core, while the page's process only asks
 for the latest state a few times a second.
@@ -28,7 +28,7 @@ import time
 
 import torch
 
-from gan_core.lab.toy_train import LockstepTrainer
+from gan_core.lab.trainer import LockstepTrainer
 
 #: Seconds of training between two looks at the pipe in the child.
 CHUNK_S = 0.02

@@ -13,21 +13,21 @@ import numpy as np
 import pytest
 import torch
 
+from gan_core.lab.config import lab_defaults
+from gan_core.lab.trainer import LockstepTrainer, Trainer
+
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
 
 def test_auto_picks_the_gpu():
-    from gan_core.lab import toy_train
-
-    trainer = toy_train.Trainer("wgan-gp", "ring8", seed=0, device="auto")
+    trainer = Trainer("wgan-gp", "ring8", seed=0, device="auto")
     assert trainer.device.type == "cuda"
 
 
 def test_default_ring_run_on_the_gpu_covers_the_modes():
     """The CLI's default run (WGAN-GP, ring8, 1500 iterations), on the GPU: every mode found."""
-    from gan_core.lab import toy_train
 
-    trainer = toy_train.Trainer(toy_train.lab_defaults("wgan-gp", "ring8"), "ring8", seed=0, device="cuda")
+    trainer = Trainer(lab_defaults("wgan-gp", "ring8"), "ring8", seed=0, device="cuda")
     assert trainer.train(trainer.config.iters) == trainer.config.iters
     metrics = trainer.final_metrics()
     assert trainer.diverged is None
@@ -36,9 +36,7 @@ def test_default_ring_run_on_the_gpu_covers_the_modes():
 
 
 def test_views_of_a_gpu_trainer_are_cpu_arrays():
-    from gan_core.lab import toy_train
-
-    trainer = toy_train.Trainer(toy_train.lab_defaults("minimax", "ring8", latent_dim=2), "ring8", seed=1,
+    trainer = Trainer(lab_defaults("minimax", "ring8", latent_dim=2), "ring8", seed=1,
                                 device="cuda")
     trainer.train(20)
     outputs = [trainer.sample(64), *trainer.critic_grid(20), *trainer.generator_gradients(32),
@@ -54,23 +52,21 @@ def test_lockstep_on_the_gpu_matches_members_trained_alone():
     single-model kernels sum in different orders, and 100 steps of training grow that rounding
     to about 5e-4 in the samples (measured 2026-11-23), so the bound here is 2e-3.
     """
-    from gan_core.lab import toy_train
 
-    configs = [toy_train.lab_defaults(loss, "ring8", iters=100) for loss in ("non-saturating", "lsgan")]
-    lock = toy_train.LockstepTrainer(configs, "ring8", seed=3, device="cuda")
+    configs = [lab_defaults(loss, "ring8", iters=100) for loss in ("non-saturating", "lsgan")]
+    lock = LockstepTrainer(configs, "ring8", seed=3, device="cuda")
     lock.train(100)
     for config, member in zip(configs, lock.members):
-        alone = toy_train.Trainer(config, "ring8", seed=3, device="cuda")
+        alone = Trainer(config, "ring8", seed=3, device="cuda")
         alone.train(100)
         np.testing.assert_allclose(member.sample(256), alone.sample(256), atol=2e-3)
 
 
 def test_lab_session_trains_and_reports_the_gpu():
-    from gan_core.lab import toy_train
     from gan_core.lab.session import LabSession
 
-    configs = [toy_train.lab_defaults(loss, "ring8") for loss in ("minimax", "wgan-clip", "wgan-gp")]
-    configs.append(toy_train.lab_defaults("non-saturating", "ring8", bigan=True))
+    configs = [lab_defaults(loss, "ring8") for loss in ("minimax", "wgan-clip", "wgan-gp")]
+    configs.append(lab_defaults("non-saturating", "ring8", bigan=True))
     session = LabSession(configs, dataset="ring8", seed=0, device="auto", max_steps=400)
     assert session.device.startswith("cuda")
     session.start()

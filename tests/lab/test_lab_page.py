@@ -8,7 +8,7 @@ import pytest
 
 from gan_core.lab import run_registry, viz_lab
 from gan_core.lab.session import LIVE_POINTS, LabSession, output_kind, to_display
-from gan_core.lab.toy_train import lab_defaults, preset
+from gan_core.lab.config import lab_defaults, preset
 
 from apptest_helpers import assert_clean, open_page
 

@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from gan_core.lab import toy_train
+from gan_core.lab import engine, toy_train
 from gan_core.lab.nets import StackedMLP
-from gan_core.lab.toy_train import LockstepTrainer, ToyConfig, Trainer, lab_defaults, preset
+from gan_core.lab.config import ToyConfig, lab_defaults, preset
+from gan_core.lab.trainer import LockstepTrainer, Trainer
 from gan_core.lab.losses import LOSSES
 
 TINY = dict(latent_dim=2, g_depth=2, g_width=16, d_depth=2, d_width=16, batch_size=32,
@@ -78,7 +79,7 @@ def test_nan_guard_stops_the_run_and_reports_step_and_loss():
     div = tr.diverged
     assert div is not None and done < 50
     assert div.loss in ("d_loss", "g_loss")
-    assert not np.isfinite(div.value) or abs(div.value) > toy_train.DIVERGENCE_LIMIT
+    assert not np.isfinite(div.value) or abs(div.value) > engine.DIVERGENCE_LIMIT
     assert str(div.step) in div.message()
     steps = tr.step_count
     tr.train(5)
@@ -104,7 +105,7 @@ def test_stacked_adam_matches_torch_adam():
     net = StackedMLP(1, 2, 1, 2, 8, seeds=[5])
     ref = net.to_sequential(0)
     opt_ref = torch.optim.Adam(ref.parameters(), lr=1e-2, betas=(0.5, 0.9))
-    opt = toy_train._StackedOptimizer(net.flat.data, ["adam"], [1e-2], [(0.5, 0.9)])
+    opt = engine._StackedOptimizer(net.flat.data, ["adam"], [1e-2], [(0.5, 0.9)])
     x = torch.randn(64, 2)
     for _ in range(5):
         (g,) = torch.autograd.grad((net(x) ** 2).mean(), net.flat)
@@ -119,7 +120,7 @@ def test_stacked_rmsprop_matches_torch_rmsprop():
     net = StackedMLP(1, 2, 1, 1, 8, seeds=[6])
     ref = net.to_sequential(0)
     opt_ref = torch.optim.RMSprop(ref.parameters(), lr=1e-2)
-    opt = toy_train._StackedOptimizer(net.flat.data, ["rmsprop"], [1e-2], [(0.0, 0.99)])
+    opt = engine._StackedOptimizer(net.flat.data, ["rmsprop"], [1e-2], [(0.0, 0.99)])
     x = torch.randn(32, 2)
     for _ in range(5):
         (g,) = torch.autograd.grad(net(x).mean(), net.flat)
@@ -170,11 +171,11 @@ def test_bad_settings_give_sentences():
     with pytest.raises(ValueError, match="1 to 4"):
         LockstepTrainer([tiny("hinge")] * 5)
     with pytest.raises(ValueError, match="device"):
-        toy_train.resolve_device("tpu")
+        engine.resolve_device("tpu")
 
 
 def test_auto_device_is_cuda_only_when_available():
-    assert toy_train.resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert engine.resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def test_lab_defaults_start_from_the_paper_and_the_collapse_preset_is_the_unrolled_gan_setup():
@@ -229,7 +230,7 @@ def test_learning_rates_decay_linearly_to_the_final_fraction_then_stay():
 
 def test_lab_defaults_follow_the_dataset():
     # ring8: wgan-gp is shorter, to fit the time budget; grid25: wider networks and longer runs
-    # for every loss (documented in toy_train._DATASET_DEFAULTS); other data: the shared defaults.
+    # for every loss (documented in config._DATASET_DEFAULTS); other data: the shared defaults.
     assert lab_defaults("wgan-gp", "ring8").iters == 1500
     assert lab_defaults("wgan-gp").iters == lab_defaults("wgan-gp", "moons").iters == 3000
     for name in LOSSES:
@@ -244,7 +245,7 @@ def test_masked_members_of_one_stack_match_their_solo_runs():
     # n_critic 1 and 3 in one engine: at D sub-steps 1-2 the first model is masked out.
     from gan_core.lab.toy2d import ring8
     configs = [tiny("hinge"), tiny("hinge", n_critic=3, lr_d=5e-4)]
-    eng = toy_train._Engine(configs, ring8(), [2, 2], torch.device("cpu"))
+    eng = engine._Engine(configs, ring8(), [2, 2], torch.device("cpu"))
     for _ in range(4):
         eng.step()
     for k, cfg in enumerate(configs):
@@ -258,7 +259,7 @@ def test_masked_members_of_one_stack_match_their_solo_runs():
 def test_uniform_prior_draws_on_the_square_with_the_right_moments():
     import torch
 
-    from gan_core.lab.toy_train import draw_latent, latent_span
+    from gan_core.lab.config import draw_latent, latent_span
 
     z = draw_latent(200_000, 3, "uniform", torch.Generator().manual_seed(0)).numpy()
     assert z.min() >= -1 and z.max() <= 1

@@ -6,7 +6,8 @@ import pytest
 
 from gan_core.lab import worker as lab_worker
 from gan_core.lab.session import LabSession
-from gan_core.lab.toy_train import LockstepTrainer, lab_defaults
+from gan_core.lab.config import lab_defaults
+from gan_core.lab.trainer import LockstepTrainer
 
 pytestmark = pytest.mark.skipif(not lab_worker.supported("cpu"), reason="needs os.fork")
 

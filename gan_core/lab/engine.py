@@ -1,0 +1,405 @@
+"""The lab's training engine: E configurations of one architecture trained together on stacked tensors.
+
+:class:`_Engine` owns the stacked networks (:class:`gan_core.lab.nets.StackedMLP`), one stacked
+optimiser per network (:class:`_StackedOptimizer`), every member's random streams and its
+history and snapshots.  A single run is E = 1, so a run alone and a run in a group execute the
+same code.  :func:`group_engines` splits a list of configurations into engines by shape.
+
+Design
+------
+* All models of a group live in stacked tensors and are updated by one stacked optimiser,
+  so E configurations cost little more than one.
+* Every configuration owns its random streams (weights of G, D, E; data; latent codes;
+  gradient-penalty mixing), all derived from its seed, drawn on the CPU.  A configuration
+  therefore sees exactly the same numbers whether it trains alone or next to others, and
+  on CPU or GPU.
+* Configurations with different numbers of critic steps share the loop: at D sub-step k
+  only the configurations with ``n_critic > k`` update (a mask), the others skip.
+* Snapshots use a fixed set of evaluation latents, so successive snapshots show the same
+  latent points moving, and taking snapshots never changes the training streams.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from gan_core.lab import metrics as _metrics
+from gan_core.lab.config import draw_latent
+from gan_core.lab.losses import get_loss, gradient_penalty
+from gan_core.lab.nets import StackedMLP
+from gan_core.lab.toy2d import Mixture
+
+__all__ = ["DIVERGENCE_LIMIT", "Divergence", "Snapshot", "resolve_device", "stream_seed", "group_engines"]
+
+#: Loss magnitude beyond which a run counts as diverged, even if still finite.
+DIVERGENCE_LIMIT = 1e6
+
+# --- small records ----------------------------------------------------------------------------
+
+@dataclass
+class Divergence:
+    """Where a run blew up: the generator step, which loss, and its value."""
+
+    step: int
+    loss: str  # "d_loss" or "g_loss"
+    value: float
+
+    def message(self) -> str:
+        return (f"Training stopped at step {self.step}: the {'discriminator' if self.loss == 'd_loss' else 'generator'}"
+                f" loss became {self.value:.4g}. Lower the learning rate and try again.")
+
+
+@dataclass
+class Snapshot:
+    """The state of one configuration at one generator step.
+
+    ``samples`` are generated from the run's fixed evaluation latents (float32, (n, 2)).
+    ``metrics`` holds ``modes_captured``, ``n_modes``, ``high_quality`` (fraction),
+    ``reverse_kl`` (nats) and ``w1`` (data units, exact assignment on 500 points).
+    """
+
+    step: int
+    samples: np.ndarray
+    d_loss: float
+    g_loss: float
+    metrics: dict
+    wall_s: float
+
+
+def resolve_device(device: str = "auto") -> torch.device:
+    """``"auto"`` -> CUDA if available, else CPU; ``"cpu"``, ``"cuda"``, ``"cuda:1"`` as given.
+
+    Raises ``ValueError`` for an unknown name or an unavailable CUDA device.
+    """
+    device = str(device)
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise ValueError(f"unknown device {device!r}; use auto, cpu or cuda") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' was requested but no CUDA GPU is available; use --device auto or cpu")
+    if dev.type not in ("cpu", "cuda"):
+        raise ValueError(f"unsupported device {device!r}; use auto, cpu or cuda")
+    return dev
+
+
+def stream_seed(seed: int, stream: int) -> int:
+    # Independent, reproducible sub-seeds per purpose (weights of G / D / E, data, z, eps).
+    return int(np.random.SeedSequence([int(seed), stream]).generate_state(1, dtype=np.uint32)[0])
+
+
+_G_INIT, _D_INIT, _E_INIT, _DATA, _LATENT, _MIX, _EVAL = range(7)
+
+
+# --- stacked optimiser ---------------------------------------------------------------------------
+
+class _StackedOptimizer:
+    """Adam / RMSprop / SGD on a (E, P) parameter with per-model settings and an update mask.
+
+    Same arithmetic as ``torch.optim.Adam`` and ``torch.optim.RMSprop`` (defaults: eps 1e-8,
+    no weight decay, no momentum for RMSprop).  A model whose mask is 0 keeps its parameters
+    *and* its optimiser state, as if the step never happened for it.
+    """
+
+    def __init__(self, param: torch.Tensor, kinds, lrs, betas):
+        e = param.shape[0]
+        dev = param.device
+        col = lambda vals: torch.tensor(vals, dtype=param.dtype, device=dev).view(e, 1)
+        self.param = param
+        self.kinds = list(kinds)
+        self.lr = col(lrs)
+        self.b1 = col([(b[0] if b else 0.0) for b in betas])
+        self.b2 = col([(b[1] if b else 0.99) for b in betas])
+        self.is_adam = col([k == "adam" for k in kinds])
+        self.is_sgd = col([k == "sgd" for k in kinds])
+        self.all_adam = all(k == "adam" for k in kinds)
+        self.m = torch.zeros_like(param)
+        self.v = torch.zeros_like(param)
+        self.t = torch.zeros(e, 1, dtype=param.dtype, device=dev)
+        self.eps = 1e-8
+        self.base_lr = self.lr.clone()
+
+    def set_lr_scale(self, scales) -> None:
+        """Multiply each model's base learning rate by ``scales[e]`` (a schedule's factor)."""
+        self.lr = self.base_lr * torch.tensor(scales, dtype=self.lr.dtype, device=self.lr.device).view(-1, 1)
+
+    @torch.no_grad()
+    def step(self, grad: torch.Tensor, mask: torch.Tensor) -> None:
+        # mask: (E, 1) float of 0 / 1.
+        self.t += mask
+        t = self.t.clamp(min=1.0)
+        self.v.lerp_(grad * grad, (1 - self.b2) * mask)
+        # Every kind is written as param -= num / denom with the same element-wise
+        # operations whatever the mix of kinds, so a model's arithmetic (and its rounding)
+        # does not depend on which other models share the stack.
+        if self.all_adam:
+            self.m.lerp_(grad, (1 - self.b1) * mask)
+            num = self.m * (mask * self.lr / (1 - self.b1 ** t))
+            denom = (self.v.sqrt() / (1 - self.b2 ** t).sqrt()).add_(self.eps)
+        else:
+            self.m.lerp_(grad, (1 - self.b1) * mask * self.is_adam)
+            adam = self.is_adam > 0
+            num = torch.where(adam, self.m * (mask * self.lr / (1 - self.b1 ** t)), grad * (mask * self.lr))
+            denom = torch.where(adam, (self.v.sqrt() / (1 - self.b2 ** t).sqrt()).add_(self.eps),
+                                torch.where(self.is_sgd > 0, torch.ones_like(grad), self.v.sqrt().add_(self.eps)))
+        self.param.addcdiv_(num, denom, value=-1.0)
+
+
+# --- the engine -------------------------------------------------------------------------------------
+
+class _Engine:
+    """E configurations with the same architecture, trained together on stacked tensors."""
+
+    def __init__(self, configs, dataset: Mixture, seeds, device: torch.device):
+        self.configs = [c.validate() for c in configs]
+        self.specs = [get_loss(c.loss) for c in self.configs]
+        keys = {c.arch_key() for c in self.configs}
+        if len(keys) != 1:
+            raise ValueError("configurations in one engine must share the architecture")
+        c0 = self.configs[0]
+        self.E = len(self.configs)
+        self.dataset = dataset
+        self.seeds = [int(s) for s in seeds]
+        self.device = device
+        self.bigan = c0.bigan
+        self.latent_dim, self.batch = c0.latent_dim, c0.batch_size
+        self.G = StackedMLP(self.E, c0.latent_dim, 2, c0.g_depth, c0.g_width, c0.activation,
+                            seeds=[stream_seed(s, _G_INIT) for s in self.seeds]).to(device)
+        d_in = 2 + (c0.latent_dim if self.bigan else 0)
+        self.D = StackedMLP(self.E, d_in, 1, c0.d_depth, c0.d_width, c0.activation,
+                            seeds=[stream_seed(s, _D_INIT) for s in self.seeds]).to(device)
+        self.Enc = (StackedMLP(self.E, 2, c0.latent_dim, c0.e_depth, c0.e_width, c0.activation,
+                               seeds=[stream_seed(s, _E_INIT) for s in self.seeds]).to(device)
+                    if self.bigan else None)
+        kinds = [c.optimizer for c in self.configs]
+        betas = [c.betas for c in self.configs]
+        self.opt_d = _StackedOptimizer(self.D.flat.data, kinds, [c.lr_d for c in self.configs], betas)
+        self.opt_g = _StackedOptimizer(self.G.flat.data, kinds, [c.lr_g for c in self.configs], betas)
+        self.opt_e = (_StackedOptimizer(self.Enc.flat.data, kinds, [c.lr_g for c in self.configs], betas)
+                      if self.bigan else None)
+        col = lambda vals: torch.tensor(vals, dtype=torch.float32, device=device).view(self.E, 1)
+        self.gp_lambda = col([c.gp_lambda for c in self.configs])
+        self.any_gp = any(c.gp_lambda > 0 for c in self.configs)
+        self.clip = col([c.clip if c.clip is not None else float("inf") for c in self.configs])
+        self.any_clip = any(c.clip is not None for c in self.configs)
+        self.n_critic = [c.n_critic for c in self.configs]
+        self.any_decay = any(c.lr_final_frac < 1 for c in self.configs)
+        # Per-configuration random streams (CPU generators: identical numbers on any device).
+        self.gen_data = [torch.Generator().manual_seed(stream_seed(s, _DATA)) for s in self.seeds]
+        self.gen_z = [torch.Generator().manual_seed(stream_seed(s, _LATENT)) for s in self.seeds]
+        self.gen_mix = [torch.Generator().manual_seed(stream_seed(s, _MIX)) for s in self.seeds]
+        self.centres = torch.tensor(dataset.centres, dtype=torch.float32)
+        self.std = float(dataset.std)
+        # Fixed evaluation latents and real points, one set per configuration.
+        self.eval_z = []
+        self.eval_real = []
+        for s, c in zip(self.seeds, self.configs):
+            g = torch.Generator().manual_seed(stream_seed(s, _EVAL))
+            self.eval_z.append(draw_latent(c.eval_samples, self.latent_dim, c.latent_dist, g))
+            self.eval_real.append(dataset.sample(_metrics.PROTOCOL_SAMPLES, stream_seed(s, _EVAL)))
+        self._ones = torch.ones(self.E, 1, device=device)
+        self.alive = [True] * self.E
+        self.g_steps = [0] * self.E
+        self.d_steps = [0] * self.E
+        self.last_d = [float("nan")] * self.E
+        self.last_g = [float("nan")] * self.E
+        self.history = [[] for _ in range(self.E)]
+        self.snapshots = [[] for _ in range(self.E)]
+        self.diverged: list[Divergence | None] = [None] * self.E
+        self.t_train = [0.0] * self.E
+        for e in range(self.E):
+            self.snapshot(e)
+
+    # random draws ------------------------------------------------------------------
+    def _stack(self, per_model, active):
+        return torch.stack(per_model).to(self.device, non_blocking=True)
+
+    def _draw_real(self, active):
+        out = []
+        k = len(self.centres)
+        for e in range(self.E):
+            if active[e]:
+                g = self.gen_data[e]
+                idx = torch.randint(k, (self.batch,), generator=g)
+                out.append(self.centres[idx] + self.std * torch.randn(self.batch, 2, generator=g))
+            else:
+                out.append(torch.zeros(self.batch, 2))
+        return self._stack(out, active)
+
+    def _draw_z(self, active):
+        return self._stack([draw_latent(self.batch, self.latent_dim, self.configs[e].latent_dist, self.gen_z[e])
+                            if active[e] else torch.zeros(self.batch, self.latent_dim) for e in range(self.E)], active)
+
+    def _draw_mix(self, active):
+        return self._stack([torch.rand(self.batch, 1, generator=self.gen_mix[e]) if active[e]
+                            else torch.zeros(self.batch, 1) for e in range(self.E)], active)
+
+    def _mask(self, active):
+        if all(active):
+            return self._ones
+        return torch.tensor(active, dtype=torch.float32, device=self.device).view(self.E, 1)
+
+    # one discriminator step -------------------------------------------------------------
+    def d_step(self, active):
+        x = self._draw_real(active)
+        z = self._draw_z(active)
+        with torch.no_grad():
+            x_fake = self.G(z)
+            if self.bigan:
+                real_in = torch.cat([x, self.Enc(x)], dim=-1)
+                fake_in = torch.cat([x_fake, z], dim=-1)
+            else:
+                real_in, fake_in = x, x_fake
+        b = self.batch
+        out = self.D(torch.cat([real_in, fake_in], dim=1)).squeeze(-1)
+        real, fake = out[:, :b], out[:, b:]
+        losses = torch.stack([self.specs[e].d_loss(real[e], fake[e]) for e in range(self.E)])
+        total = losses
+        if self.any_gp:
+            eps = self._draw_mix(active)
+            gp = gradient_penalty(lambda t: self.D(t).squeeze(-1), real_in, fake_in, eps)
+            total = losses + self.gp_lambda[:, 0] * gp
+        mask = self._mask(active)
+        (grad,) = torch.autograd.grad((total * mask[:, 0]).sum(), self.D.flat)
+        self.opt_d.step(grad, mask)
+        if self.any_clip:
+            with torch.no_grad():
+                torch.clamp(self.D.flat.data, -self.clip, self.clip, out=self.D.flat.data)
+        return total.detach()
+
+    # one generator (and encoder) step ----------------------------------------------------
+    def g_step(self, active):
+        z = self._draw_z(active)
+        mask = self._mask(active)
+        if self.bigan:
+            x = self._draw_real(active)
+            x_fake = self.G(z)
+            real = self.D(torch.cat([x, self.Enc(x)], dim=-1)).squeeze(-1)
+            fake = self.D(torch.cat([x_fake, z], dim=-1)).squeeze(-1)
+            losses = torch.stack([self.specs[e].ge_loss(real[e], fake[e]) for e in range(self.E)])
+            g_grad, e_grad = torch.autograd.grad((losses * mask[:, 0]).sum(), [self.G.flat, self.Enc.flat])
+            self.opt_g.step(g_grad, mask)
+            self.opt_e.step(e_grad, mask)
+        else:
+            fake = self.D(self.G(z)).squeeze(-1)
+            losses = torch.stack([self.specs[e].g_loss(fake[e]) for e in range(self.E)])
+            (g_grad,) = torch.autograd.grad((losses * mask[:, 0]).sum(), self.G.flat)
+            self.opt_g.step(g_grad, mask)
+        return losses.detach()
+
+    def _check(self, values, active, which):
+        vals = values.tolist()
+        for e in range(self.E):
+            if not active[e]:
+                continue
+            v = vals[e]
+            if which == "d_loss":
+                self.last_d[e] = v
+            else:
+                self.last_g[e] = v
+            if not math.isfinite(v) or abs(v) > DIVERGENCE_LIMIT:
+                self.diverged[e] = Divergence(self.g_steps[e], which, v)
+                self.alive[e] = False
+                self._clear(e)
+
+    @torch.no_grad()
+    def _clear(self, e):
+        # A diverged model's weights are NaN or astronomically large; arithmetic on such
+        # numbers is slow on CPUs and the stack keeps computing the slice (masked), so the
+        # weights are zeroed.  Its snapshots from before the blow-up remain.
+        for net, opt in ((self.G, self.opt_g), (self.D, self.opt_d), (self.Enc, self.opt_e)):
+            if net is not None:
+                net.flat.data[e].zero_()
+                opt.m[e].zero_()
+                opt.v[e].zero_()
+
+    def lr_scales(self):
+        """Current learning-rate factor of each model (linear decay, see ToyConfig.lr_final_frac)."""
+        return [1 - (1 - c.lr_final_frac) * min(1.0, g / c.iters) for c, g in zip(self.configs, self.g_steps)]
+
+    def _apply_schedule(self):
+        scales = self.lr_scales()
+        for opt in (self.opt_d, self.opt_g, self.opt_e):
+            if opt is not None:
+                opt.set_lr_scale(scales)
+
+    # the public stepping ------------------------------------------------------------------
+    def step(self, n_d=None, n_g=None, members=None):
+        """One iteration: each member's n_critic D steps then one G step, or exactly n_d / n_g."""
+        members = range(self.E) if members is None else members
+        t0 = time.perf_counter()
+        if self.any_decay:
+            self._apply_schedule()
+        if n_d is None and n_g is None:
+            d_counts = [self.n_critic[e] if e in members else 0 for e in range(self.E)]
+            n_g = 1
+        else:
+            d_counts = [(n_d or 0) if e in members else 0 for e in range(self.E)]
+            n_g = n_g or 0
+        for k in range(max(d_counts) if d_counts else 0):
+            active = [self.alive[e] and d_counts[e] > k for e in range(self.E)]
+            if not any(active):
+                break
+            vals = self.d_step(active)
+            for e in range(self.E):
+                self.d_steps[e] += active[e]
+            self._check(vals, active, "d_loss")
+        for _ in range(n_g):
+            active = [self.alive[e] and e in members for e in range(self.E)]
+            if not any(active):
+                break
+            vals = self.g_step(active)
+            self._check(vals, active, "g_loss")
+            for e in range(self.E):
+                if active[e]:
+                    self.g_steps[e] += 1
+                    self.history[e].append({"step": self.g_steps[e], "d_loss": self.last_d[e],
+                                            "g_loss": self.last_g[e]})
+        dt = time.perf_counter() - t0
+        for e in members:
+            self.t_train[e] += dt
+        for e in members:
+            k = self.configs[e].snapshot_every
+            if self.alive[e] and k and self.g_steps[e] % k == 0 and self.snapshots[e][-1].step != self.g_steps[e]:
+                self.snapshot(e)
+
+    # evaluation ---------------------------------------------------------------------------------
+    @torch.no_grad()
+    def _generate(self, e, z):
+        flat = self.G.flat[e:e + 1]
+        return self.G(z.to(self.device).unsqueeze(0), flat)[0]
+
+    def snapshot(self, e) -> Snapshot:
+        if self.snapshots[e] and self.snapshots[e][-1].step == self.g_steps[e]:
+            return self.snapshots[e][-1]
+        pts = self._generate(e, self.eval_z[e]).float().cpu().numpy()
+        ms = _metrics.mode_stats(pts, self.dataset.centres, self.dataset.std)
+        m = ms.as_dict()
+        m.pop("histogram")
+        m["histogram"] = ms.histogram
+        m["w1"] = _metrics.wasserstein1(pts, self.eval_real[e], n=500, rng=0)
+        snap = Snapshot(self.g_steps[e], pts, self.last_d[e], self.last_g[e], m, self.t_train[e])
+        self.snapshots[e].append(snap)
+        return snap
+
+
+def group_engines(configs, dataset, seeds, device):
+    # Same architecture AND same critic schedule share an engine.  Stacking a 5-critic-step
+    # WGAN-GP with 1-step GANs would make the latter compute four masked, discarded D steps
+    # (with a gradient penalty) per iteration: measured slower than running them apart.
+    groups: dict[tuple, list[int]] = {}
+    for i, c in enumerate(configs):
+        groups.setdefault((c.arch_key(), c.n_critic, c.gp_lambda > 0), []).append(i)
+    engines, where = [], [None] * len(configs)
+    for idxs in groups.values():
+        eng = _Engine([configs[i] for i in idxs], dataset, [seeds[i] for i in idxs], device)
+        for pos, i in enumerate(idxs):
+            where[i] = (eng, pos)
+        engines.append(eng)
+    return engines, where
