@@ -1,0 +1,140 @@
+"""scripts/load_ws.py: the websocket load client, its arithmetic, and five visitors on a real server."""
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+import load_ws  # noqa: E402
+from local_app import LocalApp  # noqa: E402
+from streamlit.proto.Slider_pb2 import Slider  # noqa: E402
+
+
+@pytest.mark.parametrize("q", [50, 95, 100])
+def test_percentile_is_numpys_nearest_rank(q):
+    values = list(np.random.default_rng(3).uniform(0, 10, size=37))
+    assert load_ws.percentile(values, q) == np.percentile(values, q, method="inverted_cdf")
+    assert load_ws.percentile([], q) is None
+
+
+def test_arrivals_span_and_order():
+    uniform = load_ws.arrivals("uniform", 5, 60, 0)
+    assert uniform == [0, 15, 30, 45, 60]
+    poisson = load_ws.arrivals("poisson", 100, 60, 1)
+    assert poisson[0] == 0 and math.isclose(poisson[-1], 60) and poisson == sorted(poisson)
+    assert len(set(poisson)) == 100
+    assert load_ws.arrivals("burst", 4, 60, 0) == [0.0] * 4
+
+
+def test_split_page():
+    assert load_ws.split_page("/gan-objective?theta=0.5&x=1") == ("gan-objective", "theta=0.5&x=1")
+    assert load_ws.split_page("/") == ("", "")
+
+
+def _slider(widget_id, value, lo=-2.0, hi=2.0, step=0.01):
+    proto = Slider(id=widget_id, min=lo, max=hi, step=step)
+    proto.default.append(value)
+    return ("slider", proto)
+
+
+def test_changed_state_moves_first_slider_a_quarter_within_range():
+    widgets = {"$$ID-a-theta": _slider("$$ID-a-theta", 1.5), "$$ID-b-other": _slider("$$ID-b-other", 0.0)}
+    widget_id, state = load_ws.changed_state(widgets, None)
+    assert widget_id == "$$ID-a-theta"
+    assert list(state.double_array_value.data) == [pytest.approx(0.5)]  # 1.5 + 1 > 2, so 1.5 - 1
+    widget_id, state = load_ws.changed_state(widgets, "other=0.25")
+    assert widget_id == "$$ID-b-other" and list(state.double_array_value.data) == [0.25]
+    assert load_ws.changed_state(widgets, "missing=1") is None
+    widgets = {"$$ID-a-theta": _slider("$$ID-a-theta", 1.0)}
+    assert list(load_ws.changed_state(widgets, None)[1].double_array_value.data) == [2.0]
+
+
+def test_sample_counts_this_process():
+    now = load_ws.sample([os.getpid()])
+    assert now["rss_kb"] > 10_000 and now["cpu_s"] > 0
+    assert load_ws.sample(None) is None
+
+
+def test_cli_refuses_unbounded_or_foreign_arguments():
+    with pytest.raises(SystemExit):
+        load_ws.parse_args(["--visitors", str(load_ws.MAX_VISITORS + 1)])
+    with pytest.raises(SystemExit):
+        load_ws.parse_args(["--url", "ftp://example.org"])
+
+
+@pytest.fixture(scope="module")
+def server():
+    with LocalApp(env={"GAN_NO_PRELOAD": "1"}) as app:
+        yield app
+
+
+def _run(server, *argv):
+    args = load_ws.parse_args(["--url", server.url, *argv])
+    return asyncio.run(load_ws.run_load(args))
+
+
+def test_five_visitors_load_and_change_a_widget(server):
+    result = _run(server, "--visitors", "5", "--arrival-s", "2", "--page", "/gan-objective?theta=0.5",
+                  "--change", "--think-s", "0.2", "--timeout-s", "45", "--per-visit")
+    page = result["pages"]["/gan-objective?theta=0.5"]
+    assert page["errors"] == 0, page["error_messages"]
+    assert page["finished_runs"] == 10
+    assert 0 < page["first_p50_s"] <= page["first_p95_s"] <= page["first_max_s"] < 45
+    for visit in result["visits"]:
+        assert visit["elements"] > 20          # the lesson's text, figures and widgets arrived
+        assert visit["widget"].startswith("$$ID-")
+    assert result["server"]["pids"] == [server.process.pid]
+    assert result["server"]["cpu_s"] > 0 and result["server"]["rss_mb_peak"] > 100
+
+
+def test_exceptions_and_missing_pages_are_errors(server):
+    result = _run(server, "--visitors", "1", "--page", "/no-such-page", "--timeout-s", "30")
+    page = result["pages"]["/no-such-page"]
+    assert page["errors"] == 1 and "page not found: no-such-page" in page["error_messages"][0]
+
+
+class _FakeSocket:
+    """Hands out prepared ForwardMsgs and keeps what the client sends."""
+
+    def __init__(self, messages):
+        self.messages, self.sent = [m.SerializeToString() for m in messages], []
+
+    async def recv(self):
+        return self.messages.pop(0)
+
+    async def send(self, data):
+        self.sent.append(data)
+
+
+def test_session_reads_exceptions_and_skips_runs_cut_short():
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    new = ForwardMsg()
+    new.new_session.page_script_hash = "abc123"
+    failed = ForwardMsg()
+    failed.delta.new_element.exception.type = "ValueError"
+    failed.delta.new_element.exception.message = "boom"
+    early = ForwardMsg(script_finished=ForwardMsg.FINISHED_EARLY_FOR_RERUN)
+    text = ForwardMsg()
+    text.delta.new_element.markdown.body = "hello"
+    done = ForwardMsg(script_finished=ForwardMsg.FINISHED_SUCCESSFULLY)
+    ws = _FakeSocket([new, failed, early, text, done])
+    session = load_ws.Session(ws, "/wasserstein?x=1")
+    asyncio.run(session.rerun())
+    asyncio.run(session.until_finished(5))
+    assert ws.messages == []                        # read past the early finish to the real one
+    assert session.exceptions == ["ValueError: boom"] and session.elements == 2
+    assert session.page_script_hash == "abc123"
+    first = BackMsg.FromString(ws.sent[0]).rerun_script
+    assert (first.page_name, first.query_string, first.page_script_hash) == ("wasserstein", "x=1", "")
+    asyncio.run(session.rerun())                    # later reruns name the page by its hash
+    again = BackMsg.FromString(ws.sent[1]).rerun_script
+    assert (again.page_name, again.page_script_hash) == ("", "abc123")
