@@ -7,6 +7,13 @@ seconds (the lab does so on every refresh, ~4 times a second).  A slot whose hea
 is older than that is reclaimed, which also frees the slot of a browser tab that was
 closed mid-run (its session stops refreshing).
 
+When every slot is taken, :meth:`RunRegistry.request` puts the run in a first-come,
+first-served *line* and says its place in it; the waiting page asks again every second or
+so (which is also the line's heartbeat: a tab closed while waiting drops out after
+``stale_after_s``), and the answer 0 means the slot is now the run's, taken atomically, so
+the run starts once and only once.  A slot freed while people wait goes to the head of the
+line: :meth:`acquire` from outside the line does not jump it.  :meth:`leave` steps out.
+
 Configuration (environment variables, read once at import):
 
 ``GAN_LAB_MAX_RUNS``
@@ -80,21 +87,66 @@ class RunRegistry:
         self._clock = clock
         self._lock = threading.Lock()
         self._last_seen: dict[str, float] = {}
+        self._line: dict[str, float] = {}  # waiting run id -> last time it asked; insertion order = line order
 
     def _reclaim(self, now: float) -> None:
         # Caller holds the lock.
-        for run_id in [r for r, t in self._last_seen.items() if now - t > self.stale_after_s]:
-            del self._last_seen[run_id]
+        for table in (self._last_seen, self._line):
+            for run_id in [r for r, t in table.items() if now - t > self.stale_after_s]:
+                del table[run_id]
+
+    def _may_take(self, run_id: str) -> bool:
+        # Caller holds the lock (after _reclaim).  The first `free` runs in line have the free slots;
+        # a run outside the line gets one only if a slot is left over after all of them.
+        free = self.max_runs - len(self._last_seen)
+        if run_id in self._line:
+            return list(self._line).index(run_id) < free
+        return len(self._line) < free
 
     def acquire(self, run_id: str) -> bool:
-        """Take (or keep) a slot for ``run_id``.  False when every slot is held by another live run."""
+        """Take (or keep) a slot for ``run_id``.  False when every slot is held by another live run
+        or is due to a run waiting in line before it."""
         with self._lock:
             now = self._clock()
             self._reclaim(now)
-            if run_id in self._last_seen or len(self._last_seen) < self.max_runs:
+            if run_id in self._last_seen or self._may_take(run_id):
+                self._line.pop(run_id, None)
                 self._last_seen[run_id] = now
                 return True
             return False
+
+    def request(self, run_id: str) -> int:
+        """Take a slot if one is due to ``run_id``, else join (or stay in) the line.
+
+        Returns 0 when ``run_id`` holds a slot now (start the run), else its place in line
+        (1 = next).  Asking again keeps the place and counts as the waiting run's heartbeat.
+        """
+        with self._lock:
+            now = self._clock()
+            self._reclaim(now)
+            if run_id in self._last_seen or self._may_take(run_id):
+                self._line.pop(run_id, None)
+                self._last_seen[run_id] = now
+                return 0
+            self._line[run_id] = now
+            return list(self._line).index(run_id) + 1
+
+    def place(self, run_id: str) -> int | None:
+        """``run_id``'s place in line (1 = next) without asking for a slot; None when not waiting."""
+        with self._lock:
+            self._reclaim(self._clock())
+            return list(self._line).index(run_id) + 1 if run_id in self._line else None
+
+    def leave(self, run_id: str) -> None:
+        """Step out of the line (no-op when not waiting)."""
+        with self._lock:
+            self._line.pop(run_id, None)
+
+    def waiting(self) -> int:
+        """Runs waiting in line now."""
+        with self._lock:
+            self._reclaim(self._clock())
+            return len(self._line)
 
     def heartbeat(self, run_id: str) -> bool:
         """Say ``run_id`` is still training.  Re-acquires a reclaimed slot if one is free.
@@ -104,9 +156,10 @@ class RunRegistry:
         return self.acquire(run_id)
 
     def release(self, run_id: str) -> None:
-        """Give the slot of ``run_id`` back (no-op if it holds none)."""
+        """Give the slot of ``run_id`` back, or its place in line (no-op if it holds neither)."""
         with self._lock:
             self._last_seen.pop(run_id, None)
+            self._line.pop(run_id, None)
 
     def holds(self, run_id: str) -> bool:
         """Whether ``run_id`` holds a live slot now."""

@@ -90,3 +90,84 @@ def test_invalid_registry_settings_are_rejected():
         RunRegistry(max_runs=0)
     with pytest.raises(ValueError):
         RunRegistry(stale_after_s=0)
+
+
+# ------------------------------------------------------------------ the waiting line (issue 17)
+
+def test_a_full_server_gives_places_in_line_first_come_first_served():
+    reg = RunRegistry(max_runs=2, clock=FakeClock())
+    assert reg.request("a") == 0 and reg.request("b") == 0
+    assert [reg.request(r) for r in ("c", "d", "e")] == [1, 2, 3]
+    assert reg.request("d") == 2 and reg.place("e") == 3 and reg.place("a") is None
+    reg.release("a")
+    # The freed slot is c's: d and e, and a newcomer outside the line, cannot take it.
+    assert reg.request("e") == 3 and reg.request("d") == 2
+    assert not reg.acquire("newcomer") and reg.place("newcomer") is None
+    assert reg.request("c") == 0 and reg.holds("c")
+    assert reg.place("d") == 1 and reg.place("e") == 2 and reg.waiting() == 2
+
+
+def test_leaving_the_line_moves_the_others_up_and_release_also_leaves():
+    reg = RunRegistry(max_runs=1, clock=FakeClock())
+    assert reg.request("a") == 0
+    assert [reg.request(r) for r in ("b", "c", "d")] == [1, 2, 3]
+    reg.leave("b")
+    assert reg.place("c") == 1 and reg.place("d") == 2
+    reg.release("c")  # Reset while waiting
+    assert reg.place("d") == 1 and reg.waiting() == 1
+
+
+def test_a_closed_tab_drops_out_of_the_line_after_the_stale_time():
+    clock = FakeClock()
+    reg = RunRegistry(max_runs=1, stale_after_s=15, clock=clock)
+    assert reg.request("a") == 0
+    assert reg.request("gone") == 1 and reg.request("b") == 2
+    for _ in range(4):  # a and b keep asking, "gone" does not
+        clock.now += 5
+        reg.heartbeat("a")
+        reg.request("b")
+    assert reg.place("gone") is None and reg.place("b") == 1
+    reg.release("a")
+    assert reg.request("b") == 0
+
+
+def test_two_free_slots_go_to_the_first_two_in_line():
+    reg = RunRegistry(max_runs=2, clock=FakeClock())
+    assert reg.request("a") == 0 and reg.request("b") == 0
+    assert [reg.request(r) for r in ("c", "d", "e")] == [1, 2, 3]
+    reg.release("a")
+    reg.release("b")
+    assert reg.request("e") == 3          # third in line: both free slots are due to c and d
+    assert reg.request("d") == 0 and reg.request("c") == 0
+    assert reg.active() == 2 and reg.place("e") == 1
+
+
+def test_waiting_runs_start_once_each_in_line_order_and_never_above_the_cap():
+    """Eight visitors queue for two slots; each thread polls until its turn, 'trains' briefly, releases."""
+    reg = RunRegistry(max_runs=2)
+    started, lock = [], threading.Lock()
+    running, peak = [0], [0]
+
+    def visitor(name: str) -> None:
+        while reg.request(name) != 0:
+            threading.Event().wait(0.002)
+        with lock:
+            started.append(name)
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        threading.Event().wait(0.03)
+        with lock:
+            running[0] -= 1
+        reg.release(name)
+
+    names = [f"v{i}" for i in range(8)]
+    assert [reg.request(n) for n in names] == [0, 0, 1, 2, 3, 4, 5, 6]  # the line, in a known order
+    threads = [threading.Thread(target=visitor, args=(n,)) for n in names]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert sorted(started) == names and len(started) == len(set(started))  # every run once, none twice
+    assert peak[0] <= 2
+    assert started[2:] == names[2:]                                           # the line kept its order
+    assert reg.active() == 0 and reg.waiting() == 0
