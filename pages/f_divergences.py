@@ -6,8 +6,8 @@ import streamlit as st
 
 from gan_core.lessons import critic1d, fgan, toy1d
 from gan_core.lessons import viz_lessons as vl
-from gan_core.lessons.divergences import F_DIVERGENCES, f_divergence_from_log
-from pages.ui.background import poll_again, start_training, training_state
+from gan_core.lessons.divergences import F_DIVERGENCES
+from pages.ui.background import training_panel
 from pages.ui.chrome import next_lesson, page_header, show_error
 from pages.ui.figures import figure, plot
 from pages.ui.widgets import format_value, metric, toy_controls
@@ -32,9 +32,12 @@ the density ratio under $Q$:
 st.latex(r"D_f(P\,\|\,Q)=\int q(x)\,f\!\left(\frac{p(x)}{q(x)}\right)dx")
 st.markdown(
     r"""
-Where $P=Q$ the ratio is 1 everywhere and $D_f=f(1)=0$; by Jensen's inequality $D_f\ge0$ always.
+Where $P=Q$ the ratio is 1 everywhere and $D_f=f(1)$. Since $f$ is convex, Jensen's inequality gives
+$D_f=\mathbb{E}_Q\big[f(p/q)\big]\ge f\big(\mathbb{E}_Q[p/q]\big)=f(1)$: every row with $f(1)=0$ is
+$\ge0$, and the GAN row, whose $f(1)=-\log4$, is $\ge-\log4$ and negative (see below).
 Each choice of $f$ gives a known divergence. The table follows the f-GAN paper (Nowozin et al.,
-2016); logarithms are natural, so values are in nats.
+2016); logarithms are natural, so the rows with a logarithm (KL, reverse KL, JS, GAN) are in nats,
+while Pearson $\chi^2$, squared Hellinger and total variation have no logarithm and no unit.
 """
 )
 st.markdown(fgan.table_markdown())
@@ -64,9 +67,9 @@ tangent = fgan.tangent(name, u0)
 shape = fgan.curves(name, tangent.t0)
 plot(figure(vl.legendre_figure, shape["u"], shape["f"], shape["t"], shape["conjugate"], tangent, entry.label), key="legendre")
 c1, c2, c3 = st.columns(3)
-c1.metric("Slope t₀ = f′(u₀)", format_value(tangent.t0, "nats"))
-c2.metric("f*(t₀) = u₀t₀ − f(u₀)", format_value(tangent.conjugate_t0, "nats"))
-c3.metric("Tangent's intercept at u = 0", format_value(tangent.intercept, "nats"),
+c1.metric("Slope t₀ = f′(u₀)", format_value(tangent.t0, entry.unit))
+c2.metric("f*(t₀) = u₀t₀ − f(u₀)", format_value(tangent.conjugate_t0, entry.unit))
+c3.metric("Tangent's intercept at u = 0", format_value(tangent.intercept, entry.unit),
           help="Always equal to −f*(t₀): the conjugate is read off where the tangent meets the axis.")
 st.markdown(
     rf"""
@@ -98,7 +101,9 @@ and the best $T$, $T^*(x)=f'\!\big(p(x)/q(x)\big)$, makes it an equality. That i
 discriminator: a network trained to climb this bound, and the generator then lowers the climbed
 value. Set two densities and press **Train**: a network with two hidden layers of 32 units is trained
 full-batch on a grid of 1001 points, and both the bound and the exact $D_f$ are computed from the same
-grid masses, so the bound can never pass the exact value.
+grid masses, so the bound can never pass the exact value. Where the densities themselves make $D_f$
+infinite (a support not covered, or tails too thin), the exact value reads ∞, decided from the densities
+rather than from the grid's finite sum.
 """
 )
 GRID = toy1d.Grid(-10.0, 10.0, 1001)
@@ -113,77 +118,67 @@ except ValueError as exc:
     show_error(f"These settings do not give a valid density on the grid [−10, 10]: {exc}.")
     st.stop()
 
-exact = f_divergence_from_log(p_d.log_mass, q_d.log_mass, name)
+def divergence_table(p_toy, q_toy, p_d, q_d) -> None:
+    """All seven D_f for the pair, infinite where the densities make them so, with independent checks."""
+    table = toy1d.divergence_table(p_d, q_d, unit="nats")
+    independent = {"kl": table.kl_pq, "reverse_kl": table.kl_qp, "js": 2 * table.js,
+                   "gan": 2 * table.js - math.log(4), "tv": table.tv}
+    rows = []
+    for key, row_entry in F_DIVERGENCES.items():
+        row = fgan.exact_divergence(p_toy, q_toy, key, GRID)
+        check = independent.get(key)
+        rows.append({
+            "divergence": row_entry.label,
+            "D_f": format_value(row.value, "", row.reason or ""),
+            "unit": row_entry.unit or "none (no logarithm)",
+            "independent check": "—" if check is None else format_value(check, ""),
+        })
+    with st.expander("All seven divergences for this pair (with an independent check where one exists)"):
+        st.table(pd.DataFrame(rows), hide_index=True)
+        st.caption("Checks: KL both ways, JS and total variation from the information-theory lesson's own code "
+                   "(2·JSD, 2·JSD − log 4). ∞ is decided from the densities' supports and tails, not from the "
+                   "sum over the grid, which stops at ±10.")
+
+
+exact = fgan.exact_divergence(p_toy, q_toy, name, GRID)
 plot(figure(vl.densities_figure, GRID.x, p_d.density, q_d.density, "P and Q on the training grid"), key="fgan_densities")
-
-table = toy1d.divergence_table(p_d, q_d, unit="nats")
-independent = {"kl": table.kl_pq, "reverse_kl": table.kl_qp, "js": 2 * table.js, "gan": 2 * table.js - math.log(4),
-               "tv": table.tv}
-reason = {"kl": "Q is 0 where P has mass", "reverse_kl": "P is 0 where Q has mass",
-          "pearson": "Q is 0 (or far thinner than P) where P has mass"}
-rows = []
-for key, row_entry in F_DIVERGENCES.items():
-    value = f_divergence_from_log(p_d.log_mass, q_d.log_mass, key)
-    check = independent.get(key)
-    rows.append({
-        "divergence": row_entry.label,
-        "D_f (nats)": format_value(value, "", reason.get(key, "")),
-        "independent check": "—" if check is None else format_value(check, ""),
-    })
-with st.expander("All seven divergences for this pair (with an independent check where one exists)"):
-    st.table(pd.DataFrame(rows), hide_index=True)
-    st.caption("Checks: KL both ways, JS and total variation from the information-theory lesson's own code "
-               "(2·JSD, 2·JSD − log 4).")
-
-setup_key = (name, p_toy, q_toy)
-running = training_state("fgan", setup_key, "The settings changed since the last training run: press Train to "
-                                              "train for these densities.")
+divergence_table(p_toy, q_toy, p_d, q_d)
 
 
-@st.fragment(run_every=0.7 if running else None)
-def training_panel():
-    # Inside the fragment: a click reruns only this panel, not the whole page.
-    st.button(f"Train T for {entry.label} ({fgan.FGAN_STEPS} steps)", on_click=start_training, args=("fgan", setup_key),
-              key="fgan_train",
-              icon=":material/play_arrow:", type="primary")
-    if st.session_state.get("fgan_setup") != setup_key:
-        metric(st, f"Exact D_f, {entry.label}", exact, "nats", reason.get(name, "the formula is infinite here"))
-        st.caption("Press Train to estimate it from below with a network.")
-        return
-    trainer = st.session_state.get("fgan_trainer")
-    if trainer is None:
-        with st.spinner("Building the network…"):
-            trainer = fgan.VariationalBoundTrainer(GRID.x, p_d.log_mass, q_d.log_mass, name, seed=0)
-        st.session_state["fgan_trainer"] = trainer
-        # training proceeds in its own thread; this fragment only looks at it every 0.7 s
-        st.session_state["fgan_thread"] = critic1d.TrainingThread(trainer)
-    worker = st.session_state.get("fgan_thread")
-    if worker is not None and worker.error:
-        show_error(f"Training stopped: {worker.error}. Try other settings.")
-    seconds = f" — {worker.seconds:.1f} s" if worker is not None else ""
-    st.progress(trainer.progress, text=f"step {trainer.step_count} of {trainer.total_steps}{seconds}")
+def exact_metric(column, label: str) -> None:
+    metric(column, label, exact.value, entry.unit, exact.reason or "")
+    if exact.reason and math.isfinite(exact.grid_sum):
+        column.caption(f"The sum over the grid is finite ({format_value(exact.grid_sum, entry.unit)}): the grid "
+                       "stops at ±10, the divergence does not.")
+
+
+def idle() -> None:
+    exact_metric(st, f"Exact D_f, {entry.label}")
+    st.caption("Press Train to estimate it from below with a network.")
+
+
+def show(trainer) -> None:
     bound = trainer.history.bounds[-1]
     c1, c2, c3 = st.columns(3)
-    metric(c1, "Exact D_f (grid)", exact, "nats", reason.get(name, "the formula is infinite here"))
-    c2.metric("Variational bound now", format_value(bound, "nats"))
-    if math.isfinite(exact) and math.isfinite(bound):
-        c3.metric("Gap: exact − bound", format_value(exact - bound, "nats"),
+    exact_metric(c1, "Exact D_f (grid)")
+    c2.metric("Variational bound now", format_value(bound, entry.unit))
+    if math.isfinite(exact.value) and math.isfinite(bound):
+        c3.metric("Gap: exact − bound", format_value(exact.value - bound, entry.unit),
                   help="Never negative: the bound is a lower bound, computed from the same grid masses.")
     else:
-        c3.metric("Gap: exact − bound", "∞" if not math.isfinite(exact) else "—")
-    if trainer.done:  # figures are drawn once, at the end: redrawing them at every poll starved the training thread
-        plot(vl.bound_training_figure(trainer.history.steps, trainer.history.bounds, exact), key="fgan_history")
+        c3.metric("Gap: exact − bound", "∞" if not math.isfinite(exact.value) else "—")
+    if trainer.done:  # figures are drawn once, at the end
+        plot(vl.bound_training_figure(trainer.history.steps, trainer.history.bounds, exact.value, entry.unit),
+             key="fgan_history")
         plot(vl.critic_vs_optimal_figure(GRID.x, trainer.critic(), fgan.optimal_critic(p_d.log_mass, q_d.log_mass, name),
                                          p_d.density, q_d.density), key="fgan_critic")
-    if trainer.done and st.session_state.get("fgan_running"):
-        st.session_state["fgan_running"] = False
-        if running:
-            st.rerun()  # the timer was set by a full-page run; another one switches it off
-    elif not trainer.done and not (worker is not None and worker.error):
-        poll_again()
 
 
-training_panel()
+training_panel(
+    "fgan", (name, p_toy, q_toy), button_label=f"Train T for {entry.label} ({fgan.FGAN_STEPS} steps)",
+    changed_message="The settings changed since the last training run: press Train to train for these densities.",
+    build=lambda: fgan.VariationalBoundTrainer(GRID.x, p_d.log_mass, q_d.log_mass, name, seed=0, exact=exact.value),
+    show=show, idle=idle)
 st.markdown(
     r"""
 **What to look at.** The bound (vermillion) starts far below the exact value and climbs towards it,
@@ -192,6 +187,9 @@ mass and is free to wander where they have none (it does not affect either side 
 same pair under different divergences: each $f$ weighs the mismatch between $P$ and $Q$ differently,
 so the numbers — and the shapes of $T^*$ — differ. Reverse KL and KL can be infinite (a uniform that
 does not cover the other's support); the bound then keeps rising without ever reaching the top.
+Pearson $\chi^2$ is infinite also between two Gaussians, once $Q$ is far thinner than $P$: the integrand
+$p^2/q$ grows like $e^{x^2(1/(2\sigma_Q^2)-1/\sigma_P^2)}$, which is not integrable when
+$\sigma_Q^2\le\sigma_P^2/2$ (try $\sigma_P=1$, $\sigma_Q=0.7$).
 """
 )
 

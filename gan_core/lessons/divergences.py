@@ -299,6 +299,8 @@ class FDivergence:
     ``conjugate_domain`` is the interval on which f* is finite (``inf`` outside);
     ``activation`` maps any real v into that domain; ``limit_slope`` is lim_{u->inf} f(u)/u,
     the weight a point with q = 0 < p gets (``inf`` makes the divergence infinite there).
+    ``unit`` is "nats" for the divergences whose f has a (natural) logarithm and "" for those
+    without one (Pearson chi^2, squared Hellinger, total variation: plain numbers).
     """
 
     key: str
@@ -315,6 +317,7 @@ class FDivergence:
     domain_latex: str
     divergence_latex: str
     terms_from_log: Callable
+    unit: str = "nats"
 
 
 F_DIVERGENCES: dict[str, FDivergence] = {
@@ -344,7 +347,7 @@ F_DIVERGENCES: dict[str, FDivergence] = {
         conjugate_domain=(-math.inf, math.inf), limit_slope=math.inf,
         f_latex=r"(u-1)^2", conjugate_latex=r"\tfrac14 t^2+t", activation_latex=r"v",
         domain_latex=r"t\in\mathbb{R}", divergence_latex=r"\int \frac{(p-q)^2}{q}",
-        terms_from_log=lambda lp, lq: _squared_gap_terms(lp, lq, 1.0),
+        terms_from_log=lambda lp, lq: _squared_gap_terms(lp, lq, 1.0), unit="",
     ),
     "hellinger": FDivergence(
         "hellinger", "Squared Hellinger",
@@ -354,7 +357,7 @@ F_DIVERGENCES: dict[str, FDivergence] = {
         conjugate_domain=(-math.inf, 1.0), limit_slope=1.0,
         f_latex=r"(\sqrt u-1)^2", conjugate_latex=r"\frac{t}{1-t}", activation_latex=r"1-e^{-v}",
         domain_latex=r"t<1", divergence_latex=r"\int\left(\sqrt p-\sqrt q\right)^2",
-        terms_from_log=lambda lp, lq: _squared_gap_terms(lp, lq, 0.5),
+        terms_from_log=lambda lp, lq: _squared_gap_terms(lp, lq, 0.5), unit="",
     ),
     "js": FDivergence(
         "js", "Jensen–Shannon (f-GAN's scaling: 2·JSD)",
@@ -386,13 +389,13 @@ F_DIVERGENCES: dict[str, FDivergence] = {
         conjugate_domain=(-0.5, 0.5), limit_slope=0.5,
         f_latex=r"\tfrac12\lvert u-1\rvert", conjugate_latex=r"t", activation_latex=r"\tfrac12\tanh v",
         domain_latex=r"\lvert t\rvert\le\tfrac12", divergence_latex=r"\tfrac12\int\lvert p-q\rvert",
-        terms_from_log=lambda lp, lq: _tv_terms(lp, lq),
+        terms_from_log=lambda lp, lq: _tv_terms(lp, lq), unit="",
     ),
 }
 
 
 def f_divergence_from_log(log_p: np.ndarray, log_q: np.ndarray, name: str) -> float:
-    """:math:`D_f(P\\|Q)=\\sum_x q\\,f(p/q)` in nats from natural-log masses (``-inf`` = zero mass)."""
+    """:math:`D_f(P\\|Q)=\\sum_x q\\,f(p/q)` from natural-log masses (``-inf`` = zero mass): nats where f has a logarithm."""
     if name not in F_DIVERGENCES:
         raise ValueError(f"unknown f-divergence {name!r}; choose one of {tuple(F_DIVERGENCES)}")
     terms = F_DIVERGENCES[name].terms_from_log(np.asarray(log_p, float), np.asarray(log_q, float))
@@ -400,7 +403,10 @@ def f_divergence_from_log(log_p: np.ndarray, log_q: np.ndarray, name: str) -> fl
 
 
 def f_divergence(p, q, name: str) -> float:
-    r"""f-divergence :math:`D_f(P\|Q) = \sum_i q_i\, f(p_i / q_i)` in nats, for ``name`` in :data:`F_DIVERGENCES`.
+    r"""f-divergence :math:`D_f(P\|Q) = \sum_i q_i\, f(p_i / q_i)` for ``name`` in :data:`F_DIVERGENCES`.
+
+    In nats for the divergences whose f has a logarithm (KL, reverse KL, JS, GAN); Pearson chi^2,
+    squared Hellinger and total variation have none and are plain numbers (``FDivergence.unit``).
 
     Conventions at the edges (limits of the formula): where ``q_i = 0 < p_i`` the term is
     ``p_i * lim_{u->inf} f(u)/u`` (``inf`` for KL and Pearson χ², ``p_i`` for squared Hellinger,

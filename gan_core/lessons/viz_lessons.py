@@ -137,7 +137,7 @@ def densities_figure(x, p, q, title: str) -> go.Figure:
 def bound_training_figure(steps, bounds, exact: float, unit: str = "nats") -> go.Figure:
     fig = go.Figure()
     if np.isfinite(exact):
-        fig.add_hline(y=exact, line=dict(color=P_COLOR, width=3), annotation_text=f"exact D_f = {exact:.4g} {unit}",
+        fig.add_hline(y=exact, line=dict(color=P_COLOR, width=3), annotation_text=f"exact D_f = {exact:.4g} {unit}".strip(),
                       annotation_position="top left")
     shown = _finite(bounds)
     fig.add_scatter(x=steps, y=shown, name="variational bound E_P[T] − E_Q[f*(T)]", mode="lines+markers",
@@ -149,7 +149,7 @@ def bound_training_figure(steps, bounds, exact: float, unit: str = "nats") -> go
         high = exact + 0.08 * (abs(exact - low) + 0.05)
         fig.update_yaxes(range=[low, high])
     fig.update_xaxes(title="training step")
-    fig.update_yaxes(title=unit)
+    fig.update_yaxes(title=unit or "D_f (no unit: no logarithm)")
     return _layout(fig, "The bound climbs towards D_f from below", height=360)
 
 

@@ -136,6 +136,36 @@ def test_infinite_divergence_is_shown_with_a_reason():
     assert "∞ because" in visible_text(at)
 
 
+def test_pearson_with_q_far_thinner_than_p_is_infinite_in_table_metric_and_training():
+    """Issue 20 item 1: P = N(-1, 1), Q = N(1, 0.7^2) showed the grid sum 1.83e17; chi^2 is infinite."""
+    at = open_page(FD)
+    at.selectbox(key="fdiv_name").set_value("pearson").run()
+    at.slider(key="fq_scale").set_value(0.7).run()
+    assert_clean(at)
+    rows = at.table[0].value.set_index("divergence")
+    assert rows.loc["Pearson χ²", "D_f"].startswith("∞ (Q far thinner than P")
+    assert rows.loc["Kullback–Leibler KL(P‖Q)", "D_f"][0].isdigit()  # KL stays finite between Gaussians
+    assert metrics(at)["Exact D_f, Pearson χ²"] == "∞"
+    assert "Q far thinner than P" in visible_text(at) and "e+17" not in visible_text(at).split("sum over the grid")[0]
+    _train_to_the_end(at, "fgan_train", "fgan_trainer")
+    shown = metrics(at)
+    assert shown["Exact D_f (grid)"] == "∞" and shown["Gap: exact − bound"] == "∞"
+    assert at.session_state["fgan_trainer"].exact == math.inf
+
+
+def test_only_divergences_with_a_logarithm_are_in_nats():
+    """Issue 20 item 13: chi^2, squared Hellinger and total variation have no logarithm, so no unit."""
+    at = open_page(FD)
+    units = at.table[0].value.set_index("divergence")["unit"]
+    assert [key for key, unit in units.items() if unit == "nats"] == [
+        "Kullback–Leibler KL(P‖Q)", "Reverse KL KL(Q‖P)", "Jensen–Shannon (f-GAN's scaling: 2·JSD)",
+        "GAN (original minimax game)"]
+    for name in ("pearson", "hellinger", "tv"):
+        at.selectbox(key="fdiv_name").set_value(name).run()
+        assert_clean(at)
+        assert not any("nats" in value for value in metrics(at).values()), name
+
+
 def test_changing_a_slider_after_training_asks_to_train_again():
     at = open_page(FD)
     at.button(key="fgan_train").click().run()
