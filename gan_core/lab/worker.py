@@ -23,6 +23,7 @@ Only for the CPU and where ``fork`` exists (Linux, macOS); the lab trains in-pro
 from __future__ import annotations
 
 import multiprocessing as mp
+from multiprocessing import connection as mp_connection
 import threading
 import time
 
@@ -182,6 +183,19 @@ class BackgroundTrainer:
         proc.start()
         child.close()
         self.process, self.conn, self._busy_seen = proc, parent, 0.0
+        threading.Thread(target=self._reap_when_done, args=(proc,), daemon=True, name="lab-training-reaper").start()
+
+    def _reap_when_done(self, proc) -> None:
+        """Wait for ``proc`` to end, then collect its exit status at once.
+
+        A child that ends by itself (idle exit: the visitor left the page or the tab closed while it
+        trained; a crash) stayed ``<defunct>`` until the next sync, which may never come. Waiting
+        on its sentinel does not collect the status, so nothing races the page's own calls; the
+        join below does, under the pipe lock, and leaves ``process`` in place (the next sync still
+        sees a child that ended without being stopped)."""
+        mp_connection.wait([proc.sentinel])
+        with self._pipe:
+            proc.join(timeout=5.0)  # the child is exiting: its sentinel closed a moment before it ends
 
     def _ask(self, kind: str, grant: int | None) -> dict | None:
         """Send a request and return the child's state, or None if the child is gone."""

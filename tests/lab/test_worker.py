@@ -1,4 +1,5 @@
 """The lab's background training (gan_core.lab.worker): a forked child trains, the parent pulls its state."""
+import os
 import time
 
 import numpy as np
@@ -95,6 +96,33 @@ def test_an_abandoned_child_exits_by_itself():
     while worker.process.is_alive() and time.time() < deadline:
         time.sleep(0.1)
     assert not worker.process.is_alive()
+
+
+def _proc_state(pid: int) -> str | None:
+    """The state letter of ``pid`` in /proc (Z: ended, not yet collected), None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="reads /proc")
+def test_a_child_that_ends_by_itself_is_reaped_without_another_call():
+    # The page stops asking (the visitor left the lab while it trained): the child exits after
+    # idle_exit_s, and must not stay <defunct> until the page's next call, which may never come.
+    lock = LockstepTrainer([tiny()], "ring8", seed=0, device="cpu")
+    worker = lab_worker.BackgroundTrainer(lock, max_steps=10**6, idle_exit_s=0.3)
+    worker.sync(wait_s=0.5)
+    pid = worker.process.pid
+    assert _proc_state(pid) not in (None, "Z")
+    deadline = time.time() + 15
+    while _proc_state(pid) is not None and time.time() < deadline:
+        time.sleep(0.1)  # no call on the worker meanwhile: only its own reaper may collect the child
+    assert _proc_state(pid) is None, f"the child is still there, state {_proc_state(pid)}"
+    worker.sync(wait_s=0.5)  # and the next refresh forks a new child from the last state, as before
+    assert worker.alive and worker.restarts == 1
+    worker.stop()
 
 
 def test_the_step_cap_and_divergence_reach_the_parent():
