@@ -8,7 +8,7 @@ from streamlit.errors import StreamlitPageNotFoundError
 from gan_core.lessons import divergences as dv
 from gan_core.lessons import critic1d, toy1d, transport
 from gan_core.lessons import viz_lessons as vl
-from pages.ui.background import poll_again, start_training, training_state
+from pages.ui.background import training_panel
 from pages.ui.chrome import next_lesson, page_header, show_error
 from pages.ui.figures import figure, plot
 from pages.ui.widgets import format_value, metric, toy_controls
@@ -147,36 +147,25 @@ clip = col1.select_slider("Clip value c (weight clipping)", [0.001, 0.003, 0.01,
 gp_lambda = col2.select_slider("Penalty weight λ (gradient penalty)", [0.1, 1.0, 10.0, 100.0, 1000.0],
                                value=transport.GP_LAMBDA_DEFAULT, key="w_lambda", bind="query-params",
                                help="WGAN-GP's paper uses λ = 10.", disabled=method != "gp")
-setup_key = (method, clip if method == "clip" else gp_lambda, p_toy, q_toy)
-
-
-critic_running = training_state("critic", setup_key, "The settings changed since the last training run: press "
-                                                     "Train to train a critic for these.")
 x_fine = np.linspace(-8.0, 8.0, 801)
 
 
-@st.fragment(run_every=0.7 if critic_running else None)
-def critic_panel():
-    # Inside the fragment: a click reruns only this panel, not the whole page.
-    st.button(f"Train the critic ({transport.CRITIC_STEPS} steps)", on_click=start_training, args=("critic", setup_key),
-              key="critic_train",
-              icon=":material/play_arrow:", type="primary")
-    if st.session_state.get("critic_setup") != setup_key:
-        st.metric("True W1 of the two histograms", format_value(w1_area, "units of x"))
-        st.caption("Press Train to see what a critic makes of it.")
-        return
-    trainer = st.session_state.get("critic_trainer")
-    if trainer is None:
-        with st.spinner("Building the critic…"):
-            trainer = transport.CriticTrainer(x_hist, p_hist, q_hist, method, clip=clip, gp_lambda=gp_lambda, seed=0)
-        st.session_state["critic_trainer"] = trainer
-        # training proceeds in its own thread; this fragment only looks at it every 0.7 s
-        st.session_state["critic_thread"] = critic1d.TrainingThread(trainer)
-    worker = st.session_state.get("critic_thread")
-    if worker is not None and worker.error:
-        show_error(f"Training stopped: {worker.error}. Try other settings.")
-    seconds = f" — {worker.seconds:.1f} s" if worker is not None else ""
-    st.progress(trainer.progress, text=f"step {trainer.step_count} of {trainer.total_steps}{seconds}")
+def idle() -> None:
+    st.metric("True W1 of the two histograms", format_value(w1_area, "units of x"))
+    st.caption("Press Train to see what a critic makes of it.")
+
+
+def gp_slope_sentence(snap, gp_lambda: float) -> str:
+    """What the trained critic's slope does, from its own numbers (the penalised optimum is not a straight line)."""
+    low, high = snap.slope_spread
+    straight = transport.gp_equilibrium_slope(snap.w1, gp_lambda)
+    return (f"Between the outermost bins with mass, |f′| runs from {low:.3f} to {high:.3f} per unit x (10th to 90th "
+            f"percentile; median {snap.typical_slope:.3f}): the penalised critic's slope varies with x. For "
+            f"comparison, the best straight-line critic would have slope 1 + W1/(2λ) = {straight:.3f} when one CDF "
+            "lies wholly above the other.")
+
+
+def show(trainer) -> None:
     snap = trainer.snapshot(x_fine)
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("True W1", format_value(snap.w1, "units of x"))
@@ -188,30 +177,28 @@ def critic_panel():
     if trainer.method == "clip":
         st.caption(f"{100 * snap.weight_fraction_at_clip:.0f}% of the critic's weights sit at ±c = ±{trainer.clip:g}.")
     else:
-        predicted = transport.gp_equilibrium_slope(snap.w1, trainer.gp_lambda)
-        st.caption(f"Typical slope |f′| between the supports: {snap.typical_slope:.3f} per unit x; a linear critic "
-                   f"balancing contrast against the penalty would settle at 1 + W1/(2λ) = {predicted:.3f}.")
+        st.caption(gp_slope_sentence(snap, trainer.gp_lambda))
     if trainer.done:  # drawn once at the end: redrawing it every poll slowed the training on a busy machine
         plot(vl.critic_figure(x_hist, p_hist, q_hist, snap, method_label), key="critic_fig")
     plot(vl.critic_history_figure(trainer.history.steps, trainer.history.estimates, snap.w1), key="critic_hist")
-    if trainer.done and st.session_state.get("critic_running"):
-        st.session_state["critic_running"] = False
-        if critic_running:
-            st.rerun()  # the timer was set by a full-page run; another one switches it off
-    elif not trainer.done and not (worker is not None and worker.error):
-        poll_again()
 
 
-critic_panel()
+training_panel(
+    "critic", (method, clip if method == "clip" else gp_lambda, p_toy, q_toy),
+    button_label=f"Train the critic ({transport.CRITIC_STEPS} steps)",
+    changed_message="The settings changed since the last training run: press Train to train a critic for these.",
+    build=lambda: transport.CriticTrainer(x_hist, p_hist, q_hist, method, clip=clip, gp_lambda=gp_lambda, seed=0),
+    show=show, idle=idle, building="Building the critic…")
 st.markdown(
     r"""
 **What to look at.** With **clipping** at the paper's $c=0.01$ the slope plot is a flat line near 0:
 the estimate is a tiny multiple of $W_1$, and even divided by its own steepest slope it falls short —
 most weights are pinned at $\pm c$ and the critic can only make simple, almost straight shapes. It
 uses little of its capacity, and larger $c$ only scales the answer by an unknown $K$. With the
-**gradient penalty** the slope between and across the piles sits near 1 (precisely near
-$1+W_1/(2\lambda)$, because the penalty is a soft price, not a wall), so the estimate lands close to the
-true $W_1$; raise $\lambda$ and it closes in. What a generator needs from the critic is the *direction*
+**gradient penalty** the slope between and across the piles sits near 1 but not at 1, and not the same
+at every $x$: the penalty is a soft price, not a wall, so the penalised critic buys a little extra
+contrast where the cost is low (the caption above gives the spread of its slope). Where its slope
+exceeds 1 the estimate overshoots the true $W_1$; raise $\lambda$ and it closes in. What a generator needs from the critic is the *direction*
 of its slope, and both keep pointing from $Q$ towards $P$ however far apart they are.
 """
 )

@@ -77,11 +77,13 @@ def monotone_plan(p, q, x, y=None) -> Plan1D:
 
 
 def gp_equilibrium_slope(w1: float, gp_lambda: float) -> float:
-    """Slope s at which a linear 1-D critic balances ``s W1 - lambda (s - 1)^2``: ``1 + W1 / (2 lambda)``.
+    """Slope s at which a *straight-line* 1-D critic balances ``s W1 - lambda (s - 1)^2``: ``1 + W1 / (2 lambda)``.
 
-    For a critic with |f'| = s between the supports, E_P f - E_Q f = s W1 (the supports are
-    ordered), and the two-sided penalty costs lambda (s - 1)^2; the optimum overshoots 1 by
-    W1 / (2 lambda), so the raw estimate is s W1 = W1 + W1^2 / (2 lambda) rather than W1.
+    Only for the family of straight lines f(x) = s x, and only when one CDF lies wholly above
+    the other (then E_P f - E_Q f = s W1); the two-sided penalty costs lambda (s - 1)^2, so that
+    line's optimum overshoots 1 by W1 / (2 lambda).  The penalised optimum over all critics is
+    not a straight line: its slope varies with x (more contrast is bought where the interpolates
+    x_hat are rare), so this is a reference figure, not the trained critic's slope.
     """
     if gp_lambda <= 0:
         return math.inf
@@ -212,6 +214,7 @@ class CriticSnapshot:
     steps: int
     typical_slope: float  # median |f'| between the outermost support points (per unit x)
     weight_fraction_at_clip: float  # share of weights within 1% of +-c (clipping only; nan otherwise)
+    slope_spread: tuple = (math.nan, math.nan)  # 10th and 90th percentiles of |f'| over the same span (per unit x)
 
 
 @dataclass
@@ -344,6 +347,7 @@ class CriticTrainer:
             (wide_grad,) = torch.autograd.grad(self.net(wide).sum(), wide)
         lipschitz = float(wide_grad.abs().max())
         typical = float(wide_grad.abs().median())
+        spread = tuple(float(v) for v in np.percentile(wide_grad.abs().numpy(), [10, 90]))
         estimate = self.estimate()
         normalised = estimate / lipschitz if lipschitz > 0 else 0.0
         at_clip = float("nan")
@@ -351,4 +355,4 @@ class CriticTrainer:
             weights = np.concatenate([p.detach().numpy().ravel() for p in self.net.parameters()])
             at_clip = float(np.mean(np.abs(weights) >= 0.99 * self.clip))
         return CriticSnapshot(x_plot, out.detach().numpy().reshape(-1), grad.detach().numpy().reshape(-1),
-                              estimate, lipschitz, normalised, self.w1, self.step_count, typical, at_clip)
+                              estimate, lipschitz, normalised, self.w1, self.step_count, typical, at_clip, spread)

@@ -230,3 +230,17 @@ def test_critic_training_runs_to_the_end(method, knob, value):
     assert number(shown["Estimate ÷ K (a certified lower bound)"]) <= w1 * 1.001
     if method.startswith("gradient") and value >= 10:
         assert number(shown["Critic's estimate E_P f − E_Q f"]) == pytest.approx(w1, rel=0.25)
+
+
+def test_gp_caption_reports_the_slope_varying_with_x_from_the_trained_critic():
+    """Issue 20 item 15: the penalised optimum's slope varies with x; the caption gives the trained critic's spread."""
+    at = open_page(WS)
+    at.radio(key="w_method").set_value("gradient penalty (WGAN-GP)").run()
+    _train_to_the_end(at, "critic_train", "critic_trainer")
+    assert_clean(at)
+    snap = at.session_state["critic_trainer"].snapshot()
+    low, high = snap.slope_spread
+    caption = next(c.value for c in at.caption if "varies with x" in c.value)
+    assert f"from {low:.3f} to {high:.3f} per unit x" in caption
+    assert high - low > 0.05  # it does vary: not one slope 1 + W1/(2 lambda)
+    assert "precisely near" not in visible_text(at)
