@@ -7,6 +7,10 @@ opens a deep link (say ``/gan-objective``, a presenter's bookmark) would get a s
 "Page not found" pop-up.  Telling Streamlit up front that the app uses ``st.navigation``
 removes that.  It also imports torch and warms plotly before the first request (see the end
 of this file; GAN_NO_PRELOAD=1 turns that off).  Everything else is plain ``streamlit run``.
+
+``GAN_PROFILE=out.prof`` profiles every script run (cProfile, in the script thread that runs it)
+and writes the summed statistics to ``out.prof`` when the server stops; read it with
+``python -m pstats out.prof`` (docs/capacity.md shows what it found).
 """
 import os
 import sys
@@ -19,6 +23,43 @@ from streamlit.web import cli
 ROOT = Path(__file__).resolve().parent.parent
 
 PagesManager.uses_pages_directory = False
+
+
+def _profile_script_runs(path: str) -> None:
+    """Wrap ScriptRunner._run_script in a cProfile per run, summed into ``path`` at exit."""
+    import atexit
+    import cProfile
+    import pstats
+
+    from streamlit.runtime.scriptrunner import script_runner
+
+    lock, total = threading.Lock(), []
+    original = script_runner.ScriptRunner._run_script
+
+    def profiled(self, *args, **kwargs):
+        profile = cProfile.Profile()
+        profile.enable()
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            profile.disable()
+            with lock:
+                if total:
+                    total[0].add(profile)
+                else:
+                    total.append(pstats.Stats(profile))
+
+    def dump() -> None:
+        with lock:
+            if total:
+                total[0].dump_stats(path)
+
+    script_runner.ScriptRunner._run_script = profiled
+    atexit.register(dump)
+
+
+if os.environ.get("GAN_PROFILE"):
+    _profile_script_runs(os.environ["GAN_PROFILE"])
 
 
 def _warm_imports() -> None:

@@ -15,6 +15,7 @@ from gan_core.lab.session import (DEFAULT_LAB_DEVICE, LAB_DEVICES, LabSession, a
 from pages.lab.fields import (COMPARE_ALL, DATASET_LABELS, FIELDS, FIRST_VISIT, LOSS_KEEPS, LOSS_LABELS, NAMED,
                               NETWORK_KEYS, collapse_config, config_to_state, paper_state, widget, widget_defaults)
 from pages.query_guard import NumberParam, guard_numbers
+from pages.lab import waiting_line
 
 ss = st.session_state
 PRESETS = {
@@ -154,12 +155,7 @@ def toggle_run(action: str) -> None:
         ss["lab_notice"] = cap_notice(run.max_steps) if run.at_cap else (
             "Every configuration of this run diverged: press Reset to start a new one.")
         return
-    if run_registry.REGISTRY.acquire(ss["lab_id"]):
-        ss.pop("lab_notice", None)
-        run.start()
-    else:
-        ss["lab_notice"] = (f"The server is training {run_registry.REGISTRY.max_runs} runs for other visitors right "
-                            "now, its limit. Please try again in a minute — single steps still work meanwhile.")
+    waiting_line.join(run)  # starts it, or takes a place in line when the server is full (issue 17)
 
 
 def single_step(which: str) -> None:
@@ -270,3 +266,4 @@ def run_bar(run, running: bool) -> None:
         widget(FIELDS["lab_charts"], st, FIRST_VISIT["lab_charts"])
     if ss.get("lab_notice"):
         st.warning(ss["lab_notice"], icon=":material/hourglass_top:")
+    waiting_line.panel(current_run)
