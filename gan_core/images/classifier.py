@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import shlex
 import sys
 import time
@@ -35,6 +34,8 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from gan_core.histogram import kl_to_uniform  # noqa: F401  (re-exported: one definition, shared with the lab)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FEATURE_DIM = 128
@@ -94,21 +95,6 @@ def class_histogram(probs: torch.Tensor | np.ndarray, classes: int | None = None
     probs = np.asarray(probs)
     classes = classes or probs.shape[1]
     return np.bincount(probs.argmax(axis=1), minlength=classes)
-
-
-def kl_to_uniform(counts: np.ndarray) -> float:
-    """``KL(p || U) = sum_k p_k ln(K p_k)`` in nats, with ``p = counts / sum(counts)``.
-
-    0 when every class is equally frequent; ``ln K`` (2.303 nats for K = 10) when all samples fall
-    in one class.  Empty classes contribute 0 (``0 ln 0 = 0``).  Raises on an all-zero histogram.
-    """
-    counts = np.asarray(counts, dtype=np.float64)
-    total = counts.sum()
-    if total <= 0:
-        raise ValueError("the histogram is empty")
-    p = counts / total
-    nz = p > 0
-    return float(np.sum(p[nz] * np.log(len(p) * p[nz])))
 
 
 def mean_confidence(probs: torch.Tensor | np.ndarray) -> float:
@@ -180,8 +166,9 @@ def memorisation_check(samples: torch.Tensor, heldout: torch.Tensor, train: torc
     value (held-out images are new draws from the same distribution, never seen in training).
     """
     from gan_core.images.dcgan import nearest_images
+    from gan_core.images.image_data import to_uint8
 
-    pool = ((train[:, 0] + 1) * 127.5).round().to(torch.uint8)
+    pool = torch.from_numpy(to_uint8(train[:, 0]))
     _, d_samples = nearest_images(samples, pool)
     _, d_heldout = nearest_images(heldout, pool)
     return {
@@ -236,10 +223,11 @@ def accuracy(model: SmallCNN, x: torch.Tensor, y: torch.Tensor) -> float:
 
 
 def train_classifier(x: torch.Tensor, y: torch.Tensor, epochs: int, seed: int = 0, batch_size: int = 128,
-                     lr: float = 1e-3, shift: int = 2, log=None) -> SmallCNN:
-    """Adam on cross-entropy with random shifts of up to ``shift`` pixels; returns the model in eval mode."""
+                     lr: float = 1e-3, shift: int = 2, log=None, device: str | torch.device = "cpu") -> SmallCNN:
+    """Adam on cross-entropy with random shifts of up to ``shift`` pixels; returns the model in eval
+    mode on the CPU (trained on ``device``; batches are drawn on the CPU either way)."""
     torch.manual_seed(seed)
-    model = SmallCNN(x.shape[1], int(y.max()) + 1 if len(y) else 10)
+    model = SmallCNN(x.shape[1], int(y.max()) + 1 if len(y) else 10).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, epochs * ((len(x) + batch_size - 1) // batch_size)))
     rng = torch.Generator().manual_seed(seed)
@@ -250,7 +238,7 @@ def train_classifier(x: torch.Tensor, y: torch.Tensor, epochs: int, seed: int = 
         for i in range(0, len(x), batch_size):
             idx = order[i:i + batch_size]
             xb = random_shift(x[idx], shift, rng) if shift else x[idx]
-            loss = F.cross_entropy(model(xb), y[idx])
+            loss = F.cross_entropy(model(xb.to(device)), y[idx].to(device))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -259,13 +247,13 @@ def train_classifier(x: torch.Tensor, y: torch.Tensor, epochs: int, seed: int = 
         if log:
             log(f"epoch {epoch}/{epochs}: train loss {total / len(x):.4f}")
     model.eval()
-    return model
+    return model.cpu()
 
 
 def main(argv=None) -> None:
     from safetensors.torch import save_file
 
-    from gan_core.images import image_data
+    from gan_core.images import image_data, training
     from gan_core.images.pretrained import sha256_of
 
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -275,15 +263,19 @@ def main(argv=None) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--out", default=None, help="default pretrained/classifier-<dataset>")
+    p.add_argument("--limit", type=int, default=None, help="train on the first N training images only")
+    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     epochs = args.epochs or {"mnist": 20, "fashion-mnist": 2}.get(args.dataset, 3)
     out = Path(args.out or REPO_ROOT / "pretrained" / f"classifier-{args.dataset}")
-    x, y = image_data.load_dataset(args.dataset, "train")
+    x, y = image_data.load_dataset(args.dataset, "train", args.limit)
     xt, yt = image_data.load_dataset(args.dataset, "test")
     t0 = time.perf_counter()
-    model = train_classifier(x, y, epochs, args.seed, log=lambda m: print(m, file=sys.stderr, flush=True))
+    device = training.pick_device(args.device)
+    model = train_classifier(x, y, epochs, args.seed, log=lambda m: print(m, file=sys.stderr, flush=True),
+                             device=device)
     wall = time.perf_counter() - t0
     test_pred = model.predict(xt)
     per_class = {name: round(float((test_pred[yt == k] == k).float().mean()), 4)
@@ -304,7 +296,7 @@ def main(argv=None) -> None:
                      "epochs": epochs, "batch_size": 128, "optimizer": "Adam lr 1e-3, cosine decay",
                      "augmentation": "random shifts of up to 2 pixels", "seed": args.seed,
                      "wall_time_s": round(wall, 1),
-                     "device": f"cpu ({platform.machine()}, {torch.get_num_threads()} torch threads)",
+                     "device": training.describe_device(device),
                      "torch": torch.__version__},
         "data": {"dataset": args.dataset, "source": info["source"], "licence": info["licence"],
                  "classes": info["classes"], "training_images": int(len(x)), "test_images": int(len(xt)),

@@ -313,12 +313,10 @@ def linear_decay_factor(epoch: int, n_epochs: int, n_epochs_decay: int) -> float
 
 
 class DigitClassifier(nn.Module):
-    """Small CNN (n, 1, 32, 32) in [-1, 1] -> 10 logits.
-
-    Trained by ``train_cyclegan`` on real handwritten *and* printed digits, so it reads a digit
-    in either style: the metric asks whether the *digit* survived a translation, whatever its
-    style.  Shipped with the digit models (``classifier.safetensors``) so the page can say
-    which digit it sees in G(x).
+    """Small CNN (n, 1, 32, 32) in [-1, 1] -> 10 logits: the digit judge of the digit models
+    shipped before the trainer used :func:`gan_core.images.classifier.train_classifier` (their
+    ``classifier.safetensors`` has this layout; newer ones hold a ``classifier.SmallCNN``).
+    Kept so those models still load.
     """
 
     def __init__(self):
@@ -454,9 +452,15 @@ def load_from_card(folder: Path, card: dict, paths: dict[str, Path]) -> CycleGAN
     G_ab.load_state_dict({k[len("G_ab."):]: v for k, v in state.items() if k.startswith("G_ab.")})
     G_ba.load_state_dict({k[len("G_ba."):]: v for k, v in state.items() if k.startswith("G_ba.")})
     classifier = None
-    if "classifier.safetensors" in paths:
-        classifier = DigitClassifier()
-        classifier.load_state_dict(load_file(str(paths["classifier.safetensors"])))
+    if "classifier.safetensors" in paths:  # the digit judge, trained on both styles
+        weights = load_file(str(paths["classifier.safetensors"]))
+        if any(k.startswith("net.") for k in weights):
+            classifier = DigitClassifier()
+        else:
+            from gan_core.images.classifier import SmallCNN
+
+            classifier = SmallCNN(1, 10)
+        classifier.load_state_dict(weights)
     return CycleGANTranslator(G_ab, G_ba, card, Path(folder), classifier)
 
 
@@ -466,6 +470,3 @@ def generator_state(G_ab: nn.Module, G_ba: nn.Module) -> dict[str, torch.Tensor]
     state.update({f"G_ba.{k}": v.detach().cpu().contiguous() for k, v in G_ba.state_dict().items()})
     return state
 
-
-def read_card(folder: Path) -> dict:
-    return json.loads((Path(folder) / "card.json").read_text())

@@ -129,10 +129,3 @@ def load_split(split: str = "train", root: Path = DEFAULT_ROOT, size: int = IMAG
     if cache:
         np.savez_compressed(cache_path, a=a, b=b, codes=np.array(codes))
     return a, b, codes
-
-
-def to_tensor(images_uint8: np.ndarray):
-    """uint8 (n, 3, H, W) -> float tensor in [-1, 1]."""
-    import torch
-
-    return torch.from_numpy(images_uint8.astype(np.float32) / 127.5 - 1.0)

