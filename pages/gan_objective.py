@@ -144,17 +144,33 @@ def w1_at(t: float) -> float:
     return toy1d.divergence_table(*toy1d.point_pair(t), "nats").w1
 
 
+def overlap_sentence(p_pt, q_pt, now) -> str:
+    """What the supports do at this θ and the JS and TV that follow, from the computed values."""
+    shared = int(np.sum((p_pt.mass > 0) & (q_pt.mass > 0)))
+    values = (f"JS = {format_value(now.js, 'nats')} ({now.js / math.log(2):.1%} of log 2) and total variation "
+              f"= {format_value(now.tv)} ({now.tv:.1%} of its maximum 1)")
+    if shared == 0:
+        return f"**At θ = {theta:.2f}** the supports share no grid point: {values}, and both stay there for any larger |θ|."
+    if shared == len(p_pt.mass[p_pt.mass > 0]):
+        return f"**At θ = {theta:.2f}** P and Q are the same: {values}."
+    point = "point" if shared == 1 else "points"
+    return (f"**At θ = {theta:.2f}** the supports still share {shared} grid {point} (each uniform includes its "
+            f"endpoints, so at |θ| = 0.10 they touch): {values}, not yet at their maxima.")
+
+
 c1, c2, c3 = st.columns(3)
 metric(c1, "KL(P‖Q)", now.kl_pq, "nats", "Q has no mass where P has mass")
 c2.metric("JS(P, Q)", format_value(now.js, "nats"), help=f"log 2 = {math.log(2):.4f} nats is JS's maximum")
 c3.metric("W1(P, Q)", format_value(now.w1, ""), help="In units of x; equals |θ| for a pure shift.")
+st.markdown(overlap_sentence(p_pt, q_pt, now))
 g_js, g_w1 = toy1d.derivative(js_at, theta), toy1d.derivative(w1_at, theta)
 c1, c2 = st.columns(2)
 c1.metric("dJS/dθ (finite difference)", format_value(g_js, "nats per unit θ"))
 c2.metric("dW1/dθ (finite difference)", format_value(g_w1, "per unit θ"))
 st.markdown(
     r"""
-**What to look at.** As soon as $|\theta|$ exceeds the width (0.1), the supports are disjoint:
+**What to look at.** Once $|\theta|$ exceeds the width (0.1) the supports are disjoint (at exactly
+0.1 they still touch at one grid point, and JS and TV fall just short of their maxima, as computed above):
 KL is $\infty$ (Q has no mass where P does), JS sits at exactly $\log 2$ whatever $\theta$ is, and
 its slope is **0** — a generator trained on JS learns nothing about *which way* to move.
 W1 $=|\theta|$ keeps a slope of $\pm1$ at every distance: it still says "move towards the

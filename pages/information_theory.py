@@ -151,7 +151,7 @@ st.markdown(
     r"""
 Suppose the data $P$ has two modes but the model $Q$ can only be a single Gaussian. Which
 Gaussian is "closest" depends on which way round we measure. Both fits below are found by
-numerical minimisation (L-BFGS over the mean and log-σ).
+numerical minimisation (""" + toy1d.FIT_METHOD + r""" with the exact gradient, over the mean and log-σ).
 
 * **Forward** $D_{KL}(P\|Q)=\int p\log\frac{p}{q}$ explodes wherever $p>0$ but $q\approx 0$, so the
   best $Q$ stretches over *both* modes — and puts mass in the empty valley between them.
@@ -190,11 +190,17 @@ separate local optimum on each mode (dotted lines); starting the optimiser elsew
 another one. Make one mode heavier and the reverse fit prefers it; shrink the distance and the
 two behaviours merge.
 
-**Why this is the root of mode collapse.** A GAN's generator is never punished for the modes it
-*misses* the way maximum likelihood (forward KL) punishes it: it is judged on whether its own
-samples look real. Like the reverse fit, a generator that produces one convincing mode already
-scores well, so training can settle on — or hop between — single modes. You will see this in
-the training lab; the next lesson shows which divergence the GAN game actually minimises.
+**Is this why GANs collapse onto a few modes?** It is a tempting story: a GAN's generator is judged
+on whether its own samples look real, so, like the reverse fit, it is not charged for a mode it leaves
+out. Goodfellow's tutorial ([NIPS 2016 Tutorial: Generative Adversarial
+Networks](https://arxiv.org/abs/1701.00160), arXiv:1701.00160, section 5.1.1, "Mode collapse") argues that
+this is not the root cause: it notes that GANs trained with a maximum-likelihood objective, which is forward KL and charges heavily for a missing
+mode, still settle on a small number of modes; and with an optimal discriminator the original game
+minimises Jensen–Shannon, which looks both ways (next lesson). The tutorial puts the blame on training
+instead: alternating gradient steps need not solve $\\min_G\\max_D$, and can behave more like
+$\\max_D\\min_G$, where the generator's best reply is to send every $z$ to the one point the current
+discriminator rates most real. So read the two fits as what dropping a mode costs under each divergence,
+not as the mechanism of mode collapse; the training lab shows collapse as it happens.
 """
 )
 
@@ -203,6 +209,7 @@ next_lesson(
     [
         "Cross-entropy is entropy plus KL; KL is zero only when the distributions match.",
         "KL is asymmetric and can be infinite; JS is symmetric and never exceeds 1 bit.",
-        "Forward KL covers all modes, reverse KL seeks one — the seed of mode collapse.",
+        "Forward KL covers all modes, reverse KL seeks one; GANs' mode collapse comes mostly from training "
+        "dynamics, not from the choice of divergence (Goodfellow 2016, §5.1.1).",
     ],
 )

@@ -153,7 +153,7 @@ class DivergenceTable:
             ("KL(P ‖ Q)", self.kl_pq, u),
             ("KL(Q ‖ P)", self.kl_qp, u),
             ("JS(P, Q)", self.js, u),
-            ("Total variation δ(P, Q)", self.tv, "probability"),
+            ("Total variation δ(P, Q)", self.tv, "no unit (no logarithm)"),
             ("Wasserstein-1 W1(P, Q)", self.w1, "units of x"),
         ]
 
@@ -214,6 +214,10 @@ def integrand(name: str, p: Discrete, q: Discrete, unit: str = "bits") -> np.nda
 
 
 # --------------------------------------------------------------- forward vs reverse KL
+#: the optimiser :func:`fit_gaussian` uses (scipy.optimize.minimize's method), named on the page from here
+FIT_METHOD = "BFGS"
+
+
 @dataclass
 class GaussianFit:
     direction: str  # "forward" = argmin KL(P||Q), "reverse" = argmin KL(Q||P)
@@ -286,7 +290,7 @@ def fit_gaussian(target: Discrete, direction: str) -> GaussianFit:
     for start in starts:
         # BFGS with the exact gradient: (loc, log scale) is unconstrained, and BFGS avoids the
         # per-call overhead of L-BFGS-B's compiled driver, which dominated for two parameters.
-        res = optimize.minimize(objective, np.array(start), method="BFGS", jac=True, options={"gtol": 1e-9})
+        res = optimize.minimize(objective, np.array(start), method=FIT_METHOD, jac=True, options={"gtol": 1e-9})
         optima.append((float(res.x[0]), float(math.exp(res.x[1])), float(res.fun)))
     best = min(optima, key=lambda o: o[2])
     return GaussianFit(direction, best[0], best[1], best[2], optima)

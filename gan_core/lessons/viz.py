@@ -64,6 +64,17 @@ def code_lengths(labels: list[str], p: np.ndarray, q: np.ndarray, unit: str) -> 
     return _layout(fig, "Code length of each outcome (no bar = probability 0: infinite)", height=320)
 
 
+def infinite_points(integrand, p_density, q_density) -> list[tuple[str, np.ndarray]]:
+    """The points where the integrand is infinite, grouped by which density is 0 there (legend name, mask)."""
+    infinite = np.isinf(np.asarray(integrand, float))
+    p, q = np.asarray(p_density, float), np.asarray(q_density, float)
+    groups = [("infinite here (Q = 0 < P)", infinite & (q == 0) & (p > 0)),
+              ("infinite here (P = 0 < Q)", infinite & (p == 0) & (q > 0))]
+    rest = infinite & ~groups[0][1] & ~groups[1][1]
+    groups.append(("infinite here", rest))
+    return [(name, mask) for name, mask in groups if mask.any()]
+
+
 def densities_with_integrand(x, p_density, q_density, integrand, integrand_name: str, unit: str) -> go.Figure:
     """P and Q on top; the chosen measure's pointwise integrand, shaded, below."""
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.55, 0.45], vertical_spacing=0.08)
@@ -72,12 +83,10 @@ def densities_with_integrand(x, p_density, q_density, integrand, integrand_name:
     finite = np.where(np.isfinite(integrand), integrand, np.nan)
     fig.add_scatter(x=x, y=finite, name=f"integrand of {integrand_name}", fill="tozeroy",
                     line=dict(color=ACCENT, width=2), row=2, col=1)
-    infinite = np.isinf(integrand)
-    if infinite.any():
-        top = np.nanmax(np.abs(finite)) if np.isfinite(np.nanmax(np.abs(finite))) else 1.0
-        fig.add_scatter(x=x[infinite], y=np.full(infinite.sum(), top), mode="markers",
-                        marker=dict(color=DARK, symbol="triangle-up", size=7),
-                        name="infinite here (Q = 0 < P)", row=2, col=1)
+    top = np.nanmax(np.abs(finite)) if np.isfinite(np.nanmax(np.abs(finite))) else 1.0
+    for name, where in infinite_points(integrand, p_density, q_density):
+        fig.add_scatter(x=x[where], y=np.full(where.sum(), top), mode="markers",
+                        marker=dict(color=DARK, symbol="triangle-up", size=7), name=name, row=2, col=1)
     fig.update_yaxes(title_text="density", row=1, col=1)
     per = "per unit x" if integrand_name not in {"Total variation", "Wasserstein-1"} else ""
     ylabel = {"Total variation": "½|p − q|", "Wasserstein-1": "|F_P − F_Q|"}.get(integrand_name, f"{unit} {per}")

@@ -1,4 +1,5 @@
 """The first two lessons and the home page under AppTest, at default and extreme settings."""
+import json
 import math
 
 import pytest
@@ -173,3 +174,69 @@ def test_presenter_mode_and_permalink_render_without_error():
     assert any(button.label == "Leave presenter mode" for button in at.button)
     at.button(key="leave_presenter").click().run()
     assert at.toggle(key="present").value is False
+
+
+def test_mode_collapse_is_not_presented_as_reverse_kls_doing_and_cites_the_tutorial():
+    """Issue 20 item 10: Goodfellow's NIPS 2016 tutorial (5.1.1): maximum-likelihood GANs collapse too."""
+    at = open_page(IT)
+    text = visible_text(at)
+    assert "root of mode collapse" not in text and "the seed of mode collapse" not in text
+    assert "https://arxiv.org/abs/1701.00160" in text and "5.1.1" in text
+    assert "maximum-likelihood" in text
+
+
+def test_the_fit_is_described_with_the_optimiser_the_code_uses(monkeypatch):
+    """Issue 20 item 15: the text said L-BFGS while fit_gaussian ran BFGS."""
+    from scipy import optimize
+
+    from gan_core.lessons import toy1d
+
+    used = []
+    real = optimize.minimize
+    monkeypatch.setattr(optimize, "minimize", lambda *a, **k: used.append(k["method"]) or real(*a, **k))
+    toy1d.fit_gaussian(toy1d.discretise(toy1d.Toy1D("mixture", -2.0, 0.7, 0.5, 2.0, 0.7)), "reverse")
+    assert set(used) == {"BFGS"}
+    text = visible_text(open_page(IT))
+    assert "(BFGS with the exact gradient" in text and "L-BFGS" not in text
+
+
+def test_total_variation_has_no_unit_not_probability():
+    """Issue 20 item 13: TV is a difference of probabilities without a logarithm; no unit, not 'probability'."""
+    at = open_page(IT)
+    units = at.table[0].value.set_index("measure")["unit"]
+    assert units["Total variation δ(P, Q)"] == "no unit (no logarithm)"
+    assert units["KL(P ‖ Q)"] == "bits"
+
+
+def trace_names(at) -> list:
+    return [trace.get("name") for chart in at.get("plotly_chart") for trace in json.loads(chart.proto.spec)["data"]]
+
+
+def test_infinite_points_are_labelled_by_the_density_that_is_zero():
+    """Issue 20 item 14: KL(Q||P) is infinite where P = 0 < Q, and the legend must say so."""
+    at = open_page(IT)
+    at.selectbox(key="p_family").set_value("uniform").run()
+    at.selectbox(key="integrand").set_value("KL(Q‖P)").run()
+    assert_clean(at)
+    names = trace_names(at)
+    assert "infinite here (P = 0 < Q)" in names and "infinite here (Q = 0 < P)" not in names
+    at.selectbox(key="p_family").set_value("gaussian").run()
+    at.selectbox(key="q_family").set_value("uniform").run()
+    at.selectbox(key="integrand").set_value("KL(P‖Q)").run()
+    names = trace_names(at)
+    assert "infinite here (Q = 0 < P)" in names and "infinite here (P = 0 < Q)" not in names
+
+
+def test_touching_uniforms_at_theta_one_tenth_show_the_computed_js_and_tv():
+    """Issue 20 item 15: at θ = 0.10 the grid uniforms (51 points each, endpoints included) share one point,
+    so JS = (50/51) log 2 and TV = 50/51 (counting the 50 unshared points of each), not log 2 and 1."""
+    at = open_page(GO)
+    at.slider(key="theta").set_value(0.1).run()
+    assert_clean(at)
+    text = visible_text(at)
+    assert f"JS = {50 / 51 * math.log(2):.4g} nats (98.0% of log 2)" in text
+    assert f"total variation = {50 / 51:.4g} (98.0% of its maximum 1)" in text
+    assert "share 1 grid point" in text and "not yet at their maxima" in text
+    at.slider(key="theta").set_value(0.5).run()
+    text = visible_text(at)
+    assert f"JS = {math.log(2):.4g} nats (100.0% of log 2)" in text and "share no grid point" in text
