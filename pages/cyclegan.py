@@ -61,7 +61,9 @@ def _strip(images_nchw: np.ndarray, columns: int = 16, pad: int = 2, scale: int 
 
 
 def _to_uint8(images) -> np.ndarray:
-    return ((images.detach().clamp(-1, 1) + 1) * 127.5).round().byte().numpy()
+    from gan_core.images.image_data import to_uint8  # the one [-1, 1] -> 0..255 conversion
+
+    return to_uint8(images)
 
 
 def _drawing_canvas():
@@ -74,6 +76,7 @@ def _drawing_canvas():
 
 
 from gan_core.images import pretrained  # noqa: E402  (no torch yet)
+from gan_core.images.image_data import to_signed  # noqa: E402  (the one 0..255 -> [-1, 1] conversion; no torch yet)
 
 root = str(pretrained.PRETRAINED_DIR)
 available = [name for name in MODELS if (Path(root) / name / "card.json").is_file()]
@@ -133,7 +136,7 @@ if source == "Gallery":
         st.image(_strip(images.numpy()), caption=f"Gallery of {len(images)} held-out {source_domain} images "
                                                  "(numbered 1, 2, ... left to right, row by row; 32 × 32 pixels shown 3×).")
         index = st.slider("Gallery image", 1, len(images), 1, key="cg_example", bind="query-params") - 1
-        x = images[index:index + 1].float() / 127.5 - 1
+        x = to_signed(images[index:index + 1])
         if f"{key}_labels" in gallery:
             label = int(gallery[f"{key}_labels"][index])
             caption = f"gallery image {index + 1}: the digit {label}"
@@ -141,7 +144,7 @@ if source == "Gallery":
             names = model.gallery_names()
             caption = f"gallery image {index + 1}: {names[index] if index < len(names) else ''}"
             other = "b" if key == "a" else "a"
-            true_counterpart = gallery[other][index:index + 1].float() / 127.5 - 1
+            true_counterpart = to_signed(gallery[other][index:index + 1])
 elif source == "Upload":
     from gan_core.images.uploads import UploadError, decode_upload
 
@@ -281,7 +284,7 @@ else:
                 st.metric("Cycle L1 without the cycle term / pixels", f"{plain_cycle:.3f}",
                           delta=f"{plain_cycle - cycle_l1:+.3f} vs the full model", delta_color="inverse")
                 if gallery and model.classifier is not None:
-                    g = gallery[key].float() / 127.5 - 1
+                    g = to_signed(gallery[key])
                     labels = gallery.get(f"{key}_labels")
                     rows = []
                     for title, m in (("with cycle term", model), ("without cycle term", plain)):
