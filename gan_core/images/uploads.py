@@ -17,6 +17,12 @@ Two targets:
 * ``"colour"`` -> (1, 3, 32, 32): transparency composited on white (as the emoji training
   data), padded to a square with white, downsampled with a box filter.
 
+Working memory is bounded: the picture is shrunk with Pillow *before* any float conversion
+(JPEGs are decoded at 1/2, 1/4 or 1/8 scale by ``draft``; any other image is box-averaged to at
+most ``WORK_SIDE`` pixels a side in its own mode), so a 16-megapixel upload costs tens of MiB, not
+the gigabytes of float64 arrays at full size (issue 20 item 4: 1-1.8 GB for a 4096 x 4096 JPEG,
+16-bit PNG or float TIFF before; see tests/images/test_uploads.py for the measured peaks).
+
 Pillow only; no Streamlit.  torch is imported inside the function that builds the tensor.
 """
 from __future__ import annotations
@@ -34,6 +40,9 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # 20 MiB: more than any photo needs at 32x3
 # bomb).  16 megapixels covers phone photos; Pillow's own limit (89 M, error at 2x) is laxer.
 MAX_PIXELS = 4096 * 4096
 MAX_SIDE = 20000
+# Largest side kept for the float work: 16x the 32-px input, so a digit filling an eighth of the
+# picture is still 64 px across before the MNIST framing scales it to 20 px.
+WORK_SIDE = 512
 IMAGE_SIZE = 32
 DIGIT_BOX = 20  # MNIST: digit size-normalised to a 20x20 box (LeCun et al.)
 TARGETS = ("digit", "colour")
@@ -41,6 +50,45 @@ TARGETS = ("digit", "colour")
 
 class UploadError(ValueError):
     """The upload cannot be used; ``str(error)`` is a message for the visitor."""
+
+
+class _MetadataTooLarge(Exception):
+    """Pillow refused a PNG text or colour-profile chunk that inflates past its 1 MiB limit."""
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# Ancillary PNG chunks that only carry metadata: a colour profile (iCCP) and text (tEXt, zTXt, iTXt).
+PNG_METADATA_CHUNKS = (b"iCCP", b"tEXt", b"zTXt", b"iTXt")
+
+
+def _is_metadata_bomb(exc: Exception) -> bool:
+    """Pillow's refusal of a compressed chunk over ``PngImagePlugin.MAX_TEXT_CHUNK`` (1 MiB)."""
+    return isinstance(exc, ValueError) and "decompressed data too large" in str(exc).lower()
+
+
+def strip_png_metadata(data: bytes) -> tuple[bytes, list[str]]:
+    """The PNG without its iCCP/tEXt/zTXt/iTXt chunks, and the names of those removed.
+
+    Raises ``ValueError`` if ``data`` is not a well-formed sequence of PNG chunks."""
+    if not data.startswith(PNG_SIGNATURE):
+        raise ValueError("not a PNG")
+    kept, removed, at = [PNG_SIGNATURE], [], len(PNG_SIGNATURE)
+    while at < len(data):
+        if at + 12 > len(data):
+            raise ValueError("truncated chunk")
+        length = struct.unpack(">I", data[at:at + 4])[0]
+        kind = data[at + 4:at + 8]
+        end = at + 12 + length
+        if end > len(data):
+            raise ValueError("truncated chunk")
+        if kind in PNG_METADATA_CHUNKS:
+            removed.append(kind.decode("ascii"))
+        else:
+            kept.append(data[at:end])
+        at = end
+        if kind == b"IEND":
+            break
+    return b"".join(kept), removed
 
 
 @dataclass
@@ -65,6 +113,8 @@ def _open(data: bytes) -> Image.Image:
             image = Image.open(io.BytesIO(data))
     except (UnidentifiedImageError, Image.DecompressionBombWarning, Image.DecompressionBombError, OSError,
             SyntaxError, ValueError) as exc:
+        if _is_metadata_bomb(exc):
+            raise _MetadataTooLarge() from None
         if isinstance(exc, (Image.DecompressionBombWarning, Image.DecompressionBombError)):
             raise UploadError("The image claims far too many pixels (a possible decompression bomb); it was not opened.") from None
         raise UploadError(
@@ -75,12 +125,19 @@ def _open(data: bytes) -> Image.Image:
 
 
 def _check_dimensions(image: Image.Image) -> None:
+    """Refuse by the header's size, naming the limit that was hit: a side, or the pixel count."""
     width, height = image.size
     if width <= 0 or height <= 0:
         raise UploadError("The image has no pixels (width or height is 0).")
-    if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
+    if max(width, height) > MAX_SIDE:
         raise UploadError(
-            f"The image is {width} x {height} pixels ({width * height / 1e6:.1f} megapixels); the limit is "
+            f"The image is {width:,} x {height:,} pixels: its {'width' if width >= height else 'height'} of "
+            f"{max(width, height):,} pixels is over the limit of {MAX_SIDE:,} pixels per side. "
+            "Please crop or scale it down before uploading."
+        )
+    if width * height > MAX_PIXELS:
+        raise UploadError(
+            f"The image is {width:,} x {height:,} pixels ({width * height / 1e6:.1f} megapixels); the limit is "
             f"{MAX_PIXELS / 1e6:.1f} megapixels. Please scale it down before uploading."
         )
 
@@ -97,6 +154,8 @@ def _load_first_frame(image: Image.Image, notes: list[str]) -> Image.Image:
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
         raise UploadError("The image claims far too many pixels (a possible decompression bomb); it was not opened.") from None
     except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
+        if _is_metadata_bomb(exc):
+            raise _MetadataTooLarge() from None
         raise UploadError(f"The image file is damaged or truncated and cannot be decoded ({_short(exc)}).") from None
     return image
 
@@ -194,6 +253,73 @@ def colour_square(rgba: np.ndarray, notes: list[str], size: int = IMAGE_SIZE) ->
     return np.asarray(picture, dtype=np.uint8).transpose(2, 0, 1)
 
 
+def _shrink(image: Image.Image, notes: list[str]) -> Image.Image:
+    """At most ``WORK_SIDE`` pixels a side, box-averaged in the image's own mode (8- or 16-bit,
+    integer or float: no float64 copy at full size). Modes that cannot be averaged (1-bit, palette)
+    become L / RGB / RGBA first, at 1-4 bytes a pixel."""
+    width, height = image.size
+    if max(width, height) <= WORK_SIDE:
+        return image
+    if image.mode == "1":
+        image = image.convert("L")
+    elif image.mode in ("P", "PA"):
+        image = image.convert("RGBA" if (image.mode == "PA" or "transparency" in image.info) else "RGB")
+    scale = WORK_SIDE / max(width, height)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    notes.append(f"The {width} x {height} picture was reduced to {size[0]} x {size[1]} pixels first "
+                 "(the model sees 32 x 32).")
+    return image.resize(size, Image.BOX)
+
+
+def _decode(data: bytes, target: str, notes: list[str]):
+    """The decoding proper: (array (C, 32, 32) in [0, 255], original size, mode, format)."""
+    image = _open(data)
+    opened = [image]
+    try:
+        _check_dimensions(image)
+        fmt, header_size = image.format, image.size
+        if fmt == "JPEG":  # decode at 1/2, 1/4 or 1/8 scale, still at least WORK_SIDE a side
+            image.draft(image.mode, (WORK_SIDE, WORK_SIDE))
+        image = _load_first_frame(image, notes)
+        original_mode = image.mode
+        image = _shrink(image, notes)
+        opened.append(image)
+        oriented = _has_orientation(opened[0])
+        try:
+            transposed = ImageOps.exif_transpose(image)
+        except Exception:  # a broken EXIF block is not worth refusing the picture
+            transposed = None
+        if transposed is not None:
+            if oriented:
+                notes.append("The EXIF orientation tag was applied (the picture was rotated/flipped upright).")
+            image = transposed
+            opened.append(image)
+        quarter_turn = oriented and opened[0].getexif().get(0x0112) in (5, 6, 7, 8)
+        original_size = header_size[::-1] if quarter_turn else header_size
+        rgba = _to_float_rgba(image, notes)
+        if target == "digit":
+            array = (_digit_frame(ink_from_rgba(rgba, notes), notes) * 255.0)[None]
+        else:
+            array = colour_square(rgba, notes).astype(np.float64)
+        return array, tuple(original_size), original_mode, fmt
+    except (UploadError, _MetadataTooLarge):
+        raise
+    except (MemoryError, Image.DecompressionBombError):
+        raise UploadError("The image is too large to decode here. Please scale it down.") from None
+    except Exception as exc:  # anything Pillow or numpy throws on a malformed file
+        raise UploadError(f"The image could not be converted ({type(exc).__name__}: {_short(exc)}).") from None
+    finally:
+        for each in opened:
+            try:
+                each.close()
+            except Exception:
+                pass
+
+
+METADATA_MESSAGE = ("This PNG carries a colour profile or text (an iCCP, zTXt or iTXt chunk) that expands to "
+                    "more than 1 MiB, which is refused as a possible decompression bomb")
+
+
 def decode_upload(data: bytes, target: str = "digit") -> UploadResult:
     """Decode an uploaded file into a model input.
 
@@ -214,42 +340,27 @@ def decode_upload(data: bytes, target: str = "digit") -> UploadResult:
     ------
     UploadError
         With a message for the visitor; never any other exception for any bytes.
+
+    A PNG whose metadata chunk inflates past Pillow's 1 MiB limit is read again without its
+    metadata chunks (the pixels do not depend on them), with a note saying so.
     """
     if target not in TARGETS:
         raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
     notes: list[str] = []
-    image = _open(data)
     try:
-        _check_dimensions(image)
-        fmt = image.format
-        image = _load_first_frame(image, notes)
-        oriented = _has_orientation(image)
+        array, original_size, original_mode, fmt = _decode(data, target, notes)
+    except _MetadataTooLarge:
         try:
-            transposed = ImageOps.exif_transpose(image)
-        except Exception:  # a broken EXIF block is not worth refusing the picture
-            transposed = None
-        if transposed is not None:
-            if oriented:
-                notes.append("The EXIF orientation tag was applied (the picture was rotated/flipped upright).")
-            image = transposed
-        original_size, original_mode = image.size, image.mode
-        rgba = _to_float_rgba(image, notes)
-        if target == "digit":
-            frame = _digit_frame(ink_from_rgba(rgba, notes), notes)
-            array = (frame * 255.0)[None]
-        else:
-            array = colour_square(rgba, notes).astype(np.float64)
-    except UploadError:
-        raise
-    except (MemoryError, Image.DecompressionBombError):
-        raise UploadError("The image is too large to decode here. Please scale it down.") from None
-    except Exception as exc:  # anything Pillow or numpy throws on a malformed file
-        raise UploadError(f"The image could not be converted ({type(exc).__name__}: {_short(exc)}).") from None
-    finally:
+            stripped, removed = strip_png_metadata(data)
+        except ValueError:
+            raise UploadError(f"{METADATA_MESSAGE}, and the file's chunks could not be read to leave it out. "
+                              "Save the picture again without metadata and upload it.") from None
+        notes = [f"{METADATA_MESSAGE}; the picture was read without its metadata "
+                 f"({', '.join(sorted(set(removed)))} removed)."]
         try:
-            image.close()
-        except Exception:
-            pass
+            array, original_size, original_mode, fmt = _decode(stripped, target, notes)
+        except _MetadataTooLarge:
+            raise UploadError(f"{METADATA_MESSAGE}. Save the picture again without metadata and upload it.") from None
     import torch
 
     tensor = torch.from_numpy((array / 127.5 - 1.0).astype(np.float32)).unsqueeze(0)

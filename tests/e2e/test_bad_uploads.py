@@ -105,6 +105,20 @@ def tall_strip() -> bytes:
     return encode(Image.fromarray(values), "PNG")
 
 
+def with_big_profile() -> bytes:
+    """A valid PNG of a '7' with an iCCP colour profile that inflates to 2 MiB (past Pillow's 1 MiB)."""
+    png = encode(seven(), "PNG")
+    return png[:33] + chunk(b"iCCP", b"profile\x00\x00" + zlib.compress(b"\x00" * (2 << 20))) + png[33:]
+
+
+def big_jpeg() -> bytes:
+    """A 4096 x 4096 photo-like JPEG (about 270 kB): it took the server 1.8 GB before issue 20 item 4."""
+    ramp = np.linspace(0, 255, 4096)
+    pixels = np.stack([np.add.outer(ramp, ramp) / 2] * 3, -1).astype(np.uint8)
+    pixels[1000:3000, 1800:2300] = 0
+    return encode(Image.fromarray(pixels), "JPEG", quality=75)
+
+
 SVG = (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="32" height="32">'
        b'<script>window.__pwned = 1; document.title = "pwned";</script>'
        b'<rect width="32" height="32" fill="black"/></svg>')
@@ -123,6 +137,10 @@ CASES = {
     "PNG, bad IHDR CRC": ("crc.png", "image/png", lambda: bad_crc(b"IHDR"), "error"),
     "PNG, bad IDAT CRC": ("crc2.png", "image/png", lambda: bad_crc(b"IDAT"), "either"),
     "header claims 30000x30000": ("bomb.png", "image/png", lambda: png_claiming(30000, 30000), "error"),
+    "1x65535 PNG": ("line.png", "image/png", lambda: png_claiming(1, 65535), "error"),
+    "20001x1 PNG": ("row.png", "image/png", lambda: png_claiming(20001, 1), "error"),
+    "PNG, 2 MiB iCCP profile": ("profile.png", "image/png", with_big_profile, "result"),
+    "4096x4096 JPEG": ("photo.jpg", "image/jpeg", big_jpeg, "result"),
     "real 16000x16000 bomb": ("bomb2.png", "image/png", real_bomb, "error"),
     "SVG with <script>": ("evil.svg", "image/svg+xml", lambda: SVG, "error"),
     "1x1 image": ("dot.png", "image/png", lambda: encode(Image.new("L", (1, 1), 0), "PNG"), "error"),
@@ -139,6 +157,10 @@ CASES = {
     "JPEG named .png": ("liar.png", "image/png", lambda: encode(seven().convert("RGB"), "JPEG"), "result"),
     "HTML in the file name": (HOSTILE_NAME, "image/png", lambda: encode(seven(), "PNG"), "result"),
 }
+
+
+# What an error message must name, where the cause is known (issue 20 item 6: the right cause).
+ERROR_WORDS = {"1x65535 PNG": "per side", "20001x1 PNG": "per side"}
 
 
 # ---------------------------------------------------------------------------------- the page
@@ -237,6 +259,7 @@ def test_upload_gives_a_message_or_a_result(upload_page, server_url, case):
             decode_upload(data, "digit")
         assert said == str(info.value)
         assert "Traceback" not in said and len(said) < 300
+        assert ERROR_WORDS.get(case, "") in said and "0.0 megapixels" not in said, said
     if outcome == "rejected":
         assert said.endswith(LIMIT_MESSAGE), said
 

@@ -209,3 +209,154 @@ def test_random_bytes_and_every_truncation_never_raise_anything_else():
                 assert str(exc)
             else:
                 assert result.tensor.shape[-2:] == (32, 32)
+
+
+# ------------------------------------------------------------------ issue 20 items 4 and 6
+PEAK_SCRIPT = r"""
+import io, sys
+import numpy as np
+from PIL import Image
+
+
+def status(field):
+    for line in open("/proc/self/status"):
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024  # MiB
+
+
+def make(kind):
+    buffer = io.BytesIO()
+    if kind == "4096x4096 jpeg":
+        ramp = np.linspace(0, 255, 4096)
+        pixels = np.stack([np.add.outer(ramp, ramp) / 2] * 3, -1).astype(np.uint8)
+        pixels[1000:3000, 1800:2300] = 0
+        Image.fromarray(pixels).save(buffer, "JPEG", quality=75)
+    elif kind == "4096x4096 16-bit png":
+        values = np.zeros((4096, 4096), np.uint16)
+        values[800:3200, 1800:2300] = 60000
+        Image.fromarray(values).save(buffer, "PNG")
+    else:
+        values = np.zeros((4096, 4096), np.float32)
+        values[800:3200, 1800:2300] = 3.5
+        Image.fromarray(values).save(buffer, "TIFF", compression="tiff_adobe_deflate")
+    return buffer.getvalue()
+
+
+kind, target = sys.argv[1], sys.argv[2]
+import torch  # noqa: F401  (loaded before measuring, as in the app)
+from gan_core.images.uploads import decode_upload
+
+data = make(kind)
+with Image.open(io.BytesIO(data)) as image:
+    described = (image.size, image.mode, image.format)
+open("/proc/self/clear_refs", "w").write("5")  # peak RSS (VmHWM) := current RSS
+before = status("VmRSS")
+result = decode_upload(data, target)
+print(repr((len(data), described, status("VmHWM") - before, tuple(result.tensor.shape), float(result.tensor.max()))))
+"""
+
+
+def _peak_rss_mib(kind: str, target: str) -> tuple:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", PEAK_SCRIPT, kind, target], capture_output=True, text=True,
+                         timeout=300, cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    import ast
+
+    return ast.literal_eval(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.skipif(not __import__("os").access("/proc/self/clear_refs", __import__("os").W_OK),
+                    reason="needs Linux /proc to reset and read the peak resident memory")
+@pytest.mark.parametrize("kind, mode, fmt", [("4096x4096 jpeg", "RGB", "JPEG"), ("4096x4096 16-bit png", "I;16", "PNG"),
+                                             ("4096x4096 float tiff", "F", "TIFF")])
+@pytest.mark.parametrize("target", ["digit", "colour"])
+def test_a_16_megapixel_upload_takes_tens_of_mib_not_gigabytes(kind, mode, fmt, target):
+    """Issue 20 item 4: these files took the server from 1.2 to 3.0 GB (float64 at full size).
+    Measured before the fix (digit): +1025 MiB (JPEG), +1184 MiB (16-bit PNG), +1424 MiB (float TIFF);
+    after: about +19, +52 and +94 MiB. The peak is the process's VmHWM around one decode_upload."""
+    size, (shape, image_mode, image_format), peak, tensor_shape, brightest = _peak_rss_mib(kind, target)
+    assert (shape, image_mode, image_format) == ((4096, 4096), mode, fmt)
+    assert size < 400_000  # a small file: the cost comes from the pixels, not the bytes
+    assert tensor_shape == (1, 1 if target == "digit" else 3, 32, 32) and brightest > 0.5
+    assert peak < 200, f"{kind}: peak resident memory grew by {peak:.0f} MiB"
+
+
+def test_shrinking_first_gives_the_same_input_as_a_small_picture():
+    big = digit_seven((2400, 3200))
+    small = big.resize((300, 400), Image.BOX)
+    for fmt, target in (("PNG", "digit"), ("JPEG", "digit"), ("PNG", "colour")):
+        image = big.convert("RGB") if fmt == "JPEG" else big
+        from_big = decode_upload(encode(image, fmt), target)
+        from_small = decode_upload(encode(small.convert("RGB") if fmt == "JPEG" else small, fmt), target)
+        assert from_big.original_size == (2400, 3200)
+        assert float((from_big.tensor - from_small.tensor).abs().mean()) < 0.05, (fmt, target)
+
+
+def test_exif_orientation_survives_the_shrink():
+    image = digit_seven((1600, 1200)).convert("RGB")
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    rotated = decode_upload(encode(image, "JPEG", exif=exif.tobytes()), "colour")
+    plain = decode_upload(encode(image, "JPEG"), "colour")
+    assert rotated.original_size == (1200, 1600)  # as displayed, upright
+    expected = torch.rot90(plain.tensor, k=-1, dims=(2, 3))
+    assert float((expected - rotated.tensor).abs().mean()) < 0.1
+
+
+@pytest.mark.parametrize("width, height", [(1, 65535), (65535, 1), (20001, 1), (1, 20001)])
+def test_a_side_over_the_limit_is_named_not_the_megapixels(width, height):
+    """Issue 20 item 6: 1 x 65535 was told the megapixel limit; 20001 x 1 said '0.0 megapixels'."""
+    with pytest.raises(UploadError) as info:
+        decode_upload(png_header_only(width, height), "digit")
+    message = str(info.value)
+    assert "per side" in message and "20,000" in message and f"{max(width, height):,}" in message
+    assert "megapixel" not in message
+
+
+def test_too_many_megapixels_still_says_megapixels():
+    with pytest.raises(UploadError) as info:
+        decode_upload(png_header_only(5000, 5000), "digit")
+    assert "25.0 megapixels" in str(info.value) and "per side" not in str(info.value)
+
+
+def _png_chunk(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+
+def _with_chunk(png: bytes, chunk: bytes, after_idat: bool = False) -> bytes:
+    """Insert ``chunk`` after IHDR (before the pixels) or just before IEND (after them)."""
+    at = len(png) - 12 if after_idat else 33
+    return png[:at] + chunk + png[at:]
+
+
+BIG_METADATA = {
+    "iCCP of 2 MiB": _png_chunk(b"iCCP", b"profile\x00\x00" + zlib.compress(b"\x00" * (2 << 20))),
+    "zTXt of 2 MiB": _png_chunk(b"zTXt", b"Comment\x00\x00" + zlib.compress(b"a" * (2 << 20))),
+    "iTXt of 2 MiB": _png_chunk(b"iTXt", b"Comment\x00\x01\x00\x00\x00" + zlib.compress(b"a" * (2 << 20))),
+}
+
+
+@pytest.mark.parametrize("after_idat", [False, True])
+@pytest.mark.parametrize("case", sorted(BIG_METADATA))
+def test_a_png_with_huge_metadata_is_read_without_it_and_says_so(case, after_idat):
+    """Issue 20 item 6: a valid PNG whose iCCP/zTXt chunk inflates past 1 MiB was 'not an image'."""
+    plain = encode(digit_seven(), "PNG")
+    result = decode_upload(_with_chunk(plain, BIG_METADATA[case], after_idat), "digit")
+    assert torch.equal(result.tensor, decode_upload(plain, "digit").tensor)
+    assert any("more than 1 MiB" in note and case[:4] in note for note in result.notes), result.notes
+
+
+def test_huge_metadata_in_a_malformed_png_gets_its_own_message():
+    plain = encode(digit_seven(), "PNG")
+    damaged = _with_chunk(plain, BIG_METADATA["zTXt of 2 MiB"])[:-30] + b"\x00\x00\xff\xff"  # a broken tail
+    with pytest.raises(UploadError) as info:
+        decode_upload(damaged, "digit")
+    message = str(info.value)
+    assert "not an image" not in message
+    assert "more than 1 MiB" in message or "damaged" in message
