@@ -31,6 +31,7 @@ import asyncio
 import json
 import os
 import random
+import statistics
 import sys
 import time
 import urllib.parse
@@ -56,6 +57,7 @@ class Visit:
     first_s: float | None = None
     change_s: float | None = None
     widget: str | None = None
+    widget_redrawn: bool | None = None
     exceptions: list[str] = field(default_factory=list)
     error: str | None = None
     elements: int = 0
@@ -190,8 +192,8 @@ class Session:
                 msg = ForwardMsg()
                 msg.ParseFromString(await self.ws.recv())
                 kind = msg.WhichOneof("type")
-                if kind == "new_session":
-                    self.page_script_hash = msg.new_session.page_script_hash
+                if kind == "navigation":  # the page this run resolved to (new_session's hash is the main script's)
+                    self.page_script_hash = msg.navigation.page_script_hash
                 elif kind == "page_not_found":
                     self.exceptions.append(f"page not found: {msg.page_not_found.page_name or self.page_name}")
                 elif kind == "delta":
@@ -270,10 +272,12 @@ async def visit(args, index: int, page: str, arrival_s: float, t_zero: float,
                     record.error = "no widget to change"
                 else:
                     record.widget, state = change
+                    session.widgets.clear()
                     t_change = time.perf_counter()
                     await session.rerun([state])
                     await session.until_finished(args.timeout_s)
                     record.change_s = time.perf_counter() - t_change
+                    record.widget_redrawn = record.widget in session.widgets  # the same page ran again
             record.exceptions = session.exceptions
             record.elements = session.elements
             settled.add(index)
@@ -330,6 +334,8 @@ def summarise(visits: list[Visit]) -> dict:
         changes = [v.change_s for v in mine if v.change_s is not None]
         errors = [f"visitor {v.visitor}: {v.error}" for v in mine if v.error]
         errors += [f"visitor {v.visitor}: {e}" for v in mine for e in v.exceptions]
+        errors += [f"visitor {v.visitor}: the change's run did not draw {v.widget} again" for v in mine
+                   if v.widget and v.change_s is not None and not v.widget_redrawn]
         pages[page] = {
             "visitors": len(mine), "finished_runs": len(firsts) + len(changes),
             "first_p50_s": percentile(firsts, 50), "first_p95_s": percentile(firsts, 95),
@@ -417,6 +423,84 @@ def _mb(sample) -> float | None:
     return None if sample is None else round(sample["rss_kb"] / 1024, 1)
 
 
+# --- the cross-check: the same page in Chromium, timed on the browser's own clock -------------
+
+#: Runs in the page before its scripts: note when each websocket opens (is constructed) and when
+#: each of its messages arrives, on performance.now()'s clock.
+WS_TIMES_PROBE = """
+(() => {
+  const Orig = window.WebSocket;
+  window.__ws = [];
+  function Timed(url, protocols) {
+    const ws = protocols === undefined ? new Orig(url) : new Orig(url, protocols);
+    const rec = {url: String(url), start: performance.now(), msgs: []};
+    window.__ws.push(rec);
+    ws.addEventListener("message", () => rec.msgs.push(performance.now()));
+    return ws;
+  }
+  Timed.prototype = Orig.prototype;
+  for (const k of ["CONNECTING", "OPEN", "CLOSING", "CLOSED"]) Timed[k] = Orig[k];
+  window.WebSocket = Timed;
+})();
+"""
+
+
+def browser_first_run_s(url: str, page: str, rounds: int, chromium: str = "/usr/bin/chromium") -> list[float]:
+    """Seconds from the page's websocket opening to its first finished run, as Chromium sees it.
+
+    The frames are decoded here (Playwright hands them over in order) to find the first
+    ``script_finished`` that is not cut short; its arrival time comes from the page's clock."""
+    from playwright.sync_api import sync_playwright
+
+    times = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            for _ in range(rounds):
+                context = browser.new_context()
+                tab = context.new_page()
+                tab.add_init_script(WS_TIMES_PROBE)
+                kinds: list[str] = []
+
+                def on_socket(ws):
+                    if ws.url.endswith("/_stcore/stream"):
+                        ws.on("framereceived", lambda payload: kinds.append(_frame_kind(payload)))
+                tab.on("websocket", on_socket)
+                tab.goto(url.rstrip("/") + page)
+                deadline = time.time() + 120
+                while "finished" not in kinds and time.time() < deadline:
+                    tab.wait_for_timeout(50)
+                record = tab.evaluate("window.__ws.find(r => r.url.endsWith('/_stcore/stream'))")
+                index = kinds.index("finished")
+                times.append((record["msgs"][index] - record["start"]) / 1000)
+                context.close()
+        finally:
+            browser.close()
+    return times
+
+
+def _frame_kind(payload) -> str:
+    msg = ForwardMsg()
+    msg.ParseFromString(payload if isinstance(payload, bytes) else payload.encode("latin-1"))
+    if msg.WhichOneof("type") == "script_finished" and msg.script_finished != FINISHED_EARLY:
+        return "finished"
+    return msg.WhichOneof("type") or ""
+
+
+def cross_check(args) -> dict:
+    """Alternate one protocol visitor and one Chromium tab on the same page, ``args.visitors`` times each."""
+    client, browser = [], []
+    for _ in range(args.visitors):
+        result = asyncio.run(run_load(parse_args(["--url", args.url, "--page", args.page[0], "--visitors", "1",
+                                                  "--timeout-s", str(args.timeout_s)])))
+        client.append(result["pages"][args.page[0]]["first_max_s"])
+        browser.extend(browser_first_run_s(args.url, args.page[0], 1))
+    return {"page": args.page[0], "client_s": client, "browser_s": browser,
+            "client_median_s": statistics.median(client), "browser_median_s": statistics.median(browser),
+            "difference_ms": round(1000 * (statistics.median(client) - statistics.median(browser)), 1),
+            "load_average": os.getloadavg()}
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--url", default="http://127.0.0.1:8501", help="the app (the only host contacted)")
@@ -435,6 +519,8 @@ def parse_args(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.add_argument("--per-visit", action="store_true", help="include every visit in the JSON")
+    p.add_argument("--browser-check", action="store_true", help="instead of a load: time --visitors single "
+                   "visits by this client and as many by Chromium (Playwright), alternately, on the first --page")
     args = p.parse_args(argv)
     args.page = args.page or ["/gan-objective"]
     if not 1 <= args.visitors <= MAX_VISITORS:
@@ -462,6 +548,9 @@ def print_table(result: dict) -> None:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.browser_check:
+        print(json.dumps(cross_check(args), indent=1))
+        return 0
     result = asyncio.run(run_load(args))
     if args.json:
         print(json.dumps(result, indent=1))

@@ -15,6 +15,7 @@ and writes the summed statistics to ``out.prof`` when the server stops; read it 
 import os
 import sys
 import threading
+import time
 from pathlib import Path
 
 from streamlit.runtime.pages_manager import PagesManager
@@ -26,7 +27,10 @@ PagesManager.uses_pages_directory = False
 
 
 def _profile_script_runs(path: str) -> None:
-    """Wrap ScriptRunner._run_script in a cProfile per run, summed into ``path`` at exit."""
+    """Wrap ScriptRunner._run_script in a cProfile per run, summed into ``path`` at exit.
+
+    The clock is the thread's own CPU time: with many sessions at once, wall time would mostly
+    measure waiting for the interpreter lock."""
     import atexit
     import cProfile
     import pstats
@@ -37,7 +41,7 @@ def _profile_script_runs(path: str) -> None:
     original = script_runner.ScriptRunner._run_script
 
     def profiled(self, *args, **kwargs):
-        profile = cProfile.Profile()
+        profile = cProfile.Profile(time.thread_time)
         profile.enable()
         try:
             return original(self, *args, **kwargs)
@@ -86,6 +90,12 @@ if os.environ.get("GAN_NO_PRELOAD") != "1":
     # here, which the first visitor of the lab or an image page would otherwise wait.  (Importing
     # it from a second thread while a page imports it too is not safe, so not in the thread below.)
     import torch  # noqa: F401
+    # pandas and PIL too: plotly looks for them in sys.modules without taking the import lock, so
+    # while one visitor's thread is still importing pandas, another's figure found it half made
+    # ("partially initialized module 'pandas' has no attribute 'Series'"): 34 errors when 20
+    # visitors opened the DCGAN page of a fresh server at once (scripts/load_ws.py, docs/capacity.md).
+    import pandas  # noqa: F401
+    import PIL.Image  # noqa: F401
 
     threading.Thread(target=_warm_imports, name="warm-imports", daemon=True).start()
 sys.argv = ["streamlit", "run", str(ROOT / "app.py"), *sys.argv[1:]]

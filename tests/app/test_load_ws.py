@@ -90,6 +90,7 @@ def test_five_visitors_load_and_change_a_widget(server):
     for visit in result["visits"]:
         assert visit["elements"] > 20          # the lesson's text, figures and widgets arrived
         assert visit["widget"].startswith("$$ID-")
+        assert visit["widget_redrawn"]        # the change reran the same page (its slider came back)
     assert result["server"]["pids"] == [server.process.pid]
     assert result["server"]["cpu_s"] > 0 and result["server"]["rss_mb_peak"] > 100
 
@@ -118,7 +119,9 @@ def test_session_reads_exceptions_and_skips_runs_cut_short():
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
     new = ForwardMsg()
-    new.new_session.page_script_hash = "abc123"
+    new.new_session.page_script_hash = "main-script-hash"
+    nav = ForwardMsg()
+    nav.navigation.page_script_hash = "abc123"               # the page the run resolved to
     failed = ForwardMsg()
     failed.delta.new_element.exception.type = "ValueError"
     failed.delta.new_element.exception.message = "boom"
@@ -126,7 +129,7 @@ def test_session_reads_exceptions_and_skips_runs_cut_short():
     text = ForwardMsg()
     text.delta.new_element.markdown.body = "hello"
     done = ForwardMsg(script_finished=ForwardMsg.FINISHED_SUCCESSFULLY)
-    ws = _FakeSocket([new, failed, early, text, done])
+    ws = _FakeSocket([new, nav, failed, early, text, done])
     session = load_ws.Session(ws, "/wasserstein?x=1")
     asyncio.run(session.rerun())
     asyncio.run(session.until_finished(5))
@@ -138,3 +141,17 @@ def test_session_reads_exceptions_and_skips_runs_cut_short():
     asyncio.run(session.rerun())                    # later reruns name the page by its hash
     again = BackMsg.FromString(ws.sent[1]).rerun_script
     assert (again.page_name, again.page_script_hash) == ("", "abc123")
+
+
+def test_the_server_imports_pandas_and_pil_before_it_takes_visitors():
+    """plotly peeks at sys.modules for pandas without the import lock: a module half imported by
+    one visitor's thread broke another visitor's figure (34 errors, 20 visitors on a fresh DCGAN
+    page).  scripts/serve.py imports both in its main thread before the server starts."""
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-X", "importtime", str(ROOT / "scripts" / "serve.py"), "--help"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         env={k: v for k, v in os.environ.items() if k != "GAN_NO_PRELOAD"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
+    assert {"torch", "pandas", "PIL.Image"} <= imported
