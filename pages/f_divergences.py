@@ -171,7 +171,7 @@ def show(trainer) -> None:
         plot(vl.bound_training_figure(trainer.history.steps, trainer.history.bounds, exact.value, entry.unit),
              key="fgan_history")
         plot(vl.critic_vs_optimal_figure(GRID.x, trainer.critic(), fgan.optimal_critic(p_d.log_mass, q_d.log_mass, name),
-                                         p_d.density, q_d.density), key="fgan_critic")
+                                         p_d.density, q_d.density, entry.unit), key="fgan_critic")
 
 
 training_panel(

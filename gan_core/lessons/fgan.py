@@ -125,7 +125,7 @@ def conjugate_of_activation(v, name: str) -> np.ndarray:
 
 
 def variational_bound(v, p_mass, q_mass, name: str) -> float:
-    r"""``sum_x p T - sum_x q f*(T)`` with ``T = g_f(v)``, in nats (a lower bound on D_f).
+    r"""``sum_x p T - sum_x q f*(T)`` with ``T = g_f(v)``, a lower bound on D_f (in D_f's unit: ``FDivergence.unit``).
 
     ``v`` is the critic's raw output at each grid point; points with zero mass contribute
     nothing (their value of v is irrelevant).
@@ -190,7 +190,7 @@ FGAN_LR = 0.02
 @dataclass
 class BoundHistory:
     steps: list = field(default_factory=list)
-    bounds: list = field(default_factory=list)  # nats
+    bounds: list = field(default_factory=list)  # in D_f's unit (nats, or none for chi^2, Hellinger, TV)
 
 
 class VariationalBoundTrainer:
@@ -275,7 +275,7 @@ class VariationalBoundTrainer:
         return np.asarray(F_DIVERGENCES[self.name].activation(self.raw_output()), float)
 
     def bound(self) -> float:
-        """The current lower bound, recomputed in numpy from the network's output (nats)."""
+        """The current lower bound, recomputed in numpy from the network's output (D_f's unit)."""
         return variational_bound(self.raw_output(), self.p_mass, self.q_mass, self.name)
 
     def _record(self):

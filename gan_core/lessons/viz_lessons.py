@@ -153,7 +153,7 @@ def bound_training_figure(steps, bounds, exact: float, unit: str = "nats") -> go
     return _layout(fig, "The bound climbs towards D_f from below", height=360)
 
 
-def critic_vs_optimal_figure(x, t_learned, t_optimal, p, q) -> go.Figure:
+def critic_vs_optimal_figure(x, t_learned, t_optimal, p, q, unit: str = "nats") -> go.Figure:
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_scatter(x=x, y=p, name="P", line=dict(color=P_COLOR, width=1), fill="tozeroy", opacity=0.3,
                     secondary_y=True)
@@ -169,7 +169,7 @@ def critic_vs_optimal_figure(x, t_learned, t_optimal, p, q) -> go.Figure:
         lo, hi = np.percentile(vals, [2, 98])
         pad = 0.15 * max(hi - lo, 0.1)
         fig.update_yaxes(range=[lo - pad, hi + pad], secondary_y=False)
-    fig.update_yaxes(title_text="T(x) (nats)", secondary_y=False)
+    fig.update_yaxes(title_text=f"T(x) ({unit})" if unit else "T(x) (no unit)", secondary_y=False)
     fig.update_yaxes(title_text="density", showgrid=False, secondary_y=True)
     fig.update_xaxes(title_text="x", range=window)
     return _layout(fig, "The critic the network learned, against the best possible one", height=380)

@@ -198,3 +198,15 @@ def test_training_is_deterministic():
     q = toy1d.discretise(toy1d.Toy1D("uniform", 0.5, 3.0), SMALL)
     runs = [fgan.VariationalBoundTrainer(SMALL.x, p.log_mass, q.log_mass, "hellinger", steps=40).run() for _ in range(2)]
     assert runs[0] == runs[1]
+
+
+def test_figures_of_a_divergence_without_logarithm_carry_no_nats():
+    """Issue 20 item 13: chi^2, squared Hellinger and TV have no unit; their figures must not say nats."""
+    from gan_core.lessons import viz_lessons as vl
+
+    x = np.linspace(-1, 1, 5)
+    bound = vl.bound_training_figure([0, 10], [0.1, 0.2], 0.3, dv.F_DIVERGENCES["pearson"].unit)
+    critic = vl.critic_vs_optimal_figure(x, x, x, np.ones(5), np.ones(5), dv.F_DIVERGENCES["tv"].unit)
+    titles = [bound.layout.yaxis.title.text, critic.layout.yaxis.title.text]
+    assert not any("nats" in t for t in titles) and all(titles)
+    assert "nats" in vl.critic_vs_optimal_figure(x, x, x, np.ones(5), np.ones(5), "nats").layout.yaxis.title.text
