@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from gan_core.lab import bigan as _bigan
 from gan_core.lab import metrics as _metrics
 from gan_core.lab.config import draw_latent
 from gan_core.lab.losses import get_loss, gradient_penalty
@@ -95,6 +96,7 @@ def stream_seed(seed: int, stream: int) -> int:
 
 
 _G_INIT, _D_INIT, _E_INIT, _DATA, _LATENT, _MIX, _EVAL = range(7)
+_ENC_NOISE = 7  # the Gaussian BiGAN encoder's eps (gan_core.lab.bigan)
 
 
 # --- stacked optimiser ---------------------------------------------------------------------------
@@ -174,7 +176,8 @@ class _Engine:
         d_in = 2 + (c0.latent_dim if self.bigan else 0)
         self.D = StackedMLP(self.E, d_in, 1, c0.d_depth, c0.d_width, c0.activation,
                             seeds=[stream_seed(s, _D_INIT) for s in self.seeds]).to(device)
-        self.Enc = (StackedMLP(self.E, 2, c0.latent_dim, c0.e_depth, c0.e_width, c0.activation,
+        self.encoder = c0.encoder if self.bigan else None
+        self.Enc = (StackedMLP(self.E, 2, _bigan.encoder_outputs(c0.encoder, c0.latent_dim), c0.e_depth, c0.e_width, c0.activation,
                                seeds=[stream_seed(s, _E_INIT) for s in self.seeds]).to(device)
                     if self.bigan else None)
         kinds = [c.optimizer for c in self.configs]
@@ -194,6 +197,7 @@ class _Engine:
         self.gen_data = [torch.Generator().manual_seed(stream_seed(s, _DATA)) for s in self.seeds]
         self.gen_z = [torch.Generator().manual_seed(stream_seed(s, _LATENT)) for s in self.seeds]
         self.gen_mix = [torch.Generator().manual_seed(stream_seed(s, _MIX)) for s in self.seeds]
+        self.gen_enc = [torch.Generator().manual_seed(stream_seed(s, _ENC_NOISE)) for s in self.seeds]
         self.centres = torch.tensor(dataset.centres, dtype=torch.float32)
         self.std = float(dataset.std)
         # Fixed evaluation latents and real points, one set per configuration.
@@ -204,6 +208,7 @@ class _Engine:
             self.eval_z.append(draw_latent(c.eval_samples, self.latent_dim, c.latent_dist, g))
             self.eval_real.append(dataset.sample(_metrics.PROTOCOL_SAMPLES, stream_seed(s, _EVAL)))
         self._ones = torch.ones(self.E, 1, device=device)
+        self._group_losses()
         self.alive = [True] * self.E
         self.g_steps = [0] * self.E
         self.d_steps = [0] * self.E
@@ -217,33 +222,81 @@ class _Engine:
             self.snapshot(e)
 
     # random draws ------------------------------------------------------------------
-    def _stack(self, per_model, active):
-        return torch.stack(per_model).to(self.device, non_blocking=True)
+    # Each member draws from its own generators (one call per member and draw, straight into
+    # a row of a preallocated buffer); the arithmetic on the draws is done once for the stack.
+    def _rows(self, shape, active):
+        buf = torch.empty((self.E,) + shape)
+        if not all(active):
+            buf.zero_()
+        return buf
 
     def _draw_real(self, active):
-        out = []
+        idx = torch.zeros(self.E, self.batch, dtype=torch.long)
+        noise = self._rows((self.batch, 2), active)
         k = len(self.centres)
         for e in range(self.E):
             if active[e]:
-                g = self.gen_data[e]
-                idx = torch.randint(k, (self.batch,), generator=g)
-                out.append(self.centres[idx] + self.std * torch.randn(self.batch, 2, generator=g))
-            else:
-                out.append(torch.zeros(self.batch, 2))
-        return self._stack(out, active)
+                torch.randint(k, (self.batch,), generator=self.gen_data[e], out=idx[e])
+                torch.randn(self.batch, 2, generator=self.gen_data[e], out=noise[e])
+        x = self.centres[idx] + self.std * noise
+        if not all(active):
+            x.mul_(self._mask(active).cpu().view(self.E, 1, 1))
+        return x.to(self.device, non_blocking=True)
 
     def _draw_z(self, active):
-        return self._stack([draw_latent(self.batch, self.latent_dim, self.configs[e].latent_dist, self.gen_z[e])
-                            if active[e] else torch.zeros(self.batch, self.latent_dim) for e in range(self.E)], active)
+        z = self._rows((self.batch, self.latent_dim), active)
+        for e in range(self.E):
+            if active[e]:
+                draw_latent_into(z[e], self.configs[e].latent_dist, self.gen_z[e])
+        return z.to(self.device, non_blocking=True)
 
     def _draw_mix(self, active):
-        return self._stack([torch.rand(self.batch, 1, generator=self.gen_mix[e]) if active[e]
-                            else torch.zeros(self.batch, 1) for e in range(self.E)], active)
+        eps = self._rows((self.batch, 1), active)
+        for e in range(self.E):
+            if active[e]:
+                torch.rand(self.batch, 1, generator=self.gen_mix[e], out=eps[e])
+        return eps.to(self.device, non_blocking=True)
+
+    def _member_losses(self, kind, *outs):
+        # One call per distinct loss function in the stack (not one per member): the rows of
+        # each loss are gathered, reduced together, and put back in member order.
+        groups, order = self._loss_groups[kind]
+        if len(groups) == 1:
+            return groups[0][0](*outs)
+        parts = [fn(*(o[idx] for o in outs)) for fn, idx in groups]
+        return torch.cat(parts)[order]
+
+    def _encode_real(self, x, active):
+        # BiGAN: the real pair's code; a Gaussian encoder draws its eps from each member's stream.
+        if self.encoder != "gaussian":
+            return self.Enc(x)
+        eps = torch.zeros(self.E, self.batch, self.latent_dim)
+        for e in range(self.E):
+            if active[e]:
+                torch.randn(self.batch, self.latent_dim, generator=self.gen_enc[e], out=eps[e])
+        return _bigan.encode(self.Enc, x, self.encoder, noise=eps.to(self.device, non_blocking=True))
+
+    @torch.no_grad()
+    def encode_mean(self, e, x):
+        """Member ``e``'s code of points ``x`` (1, n, 2): E(x), or its mean for a Gaussian encoder."""
+        return _bigan.encode(self.Enc, x, self.encoder, flat=self.Enc.flat[e:e + 1])
 
     def _mask(self, active):
         if all(active):
             return self._ones
         return torch.tensor(active, dtype=torch.float32, device=self.device).view(self.E, 1)
+
+    def _group_losses(self):
+        # Members by loss function, for _member_losses: per kind, [(fn, row indices)] and the
+        # permutation that puts the concatenated groups back in member order.
+        self._loss_groups = {}
+        for kind in ("d_loss", "g_loss", "ge_loss"):
+            fns: dict = {}
+            for e, spec in enumerate(self.specs):
+                fns.setdefault(getattr(spec, kind), []).append(e)
+            groups = [(fn, torch.tensor(idx, device=self.device)) for fn, idx in fns.items()]
+            order = torch.argsort(torch.cat([idx for _, idx in groups]))
+            self._loss_groups[kind] = (groups, order)
 
     # one discriminator step -------------------------------------------------------------
     def d_step(self, active):
@@ -252,21 +305,21 @@ class _Engine:
         with torch.no_grad():
             x_fake = self.G(z)
             if self.bigan:
-                real_in = torch.cat([x, self.Enc(x)], dim=-1)
+                real_in = torch.cat([x, self._encode_real(x, active)], dim=-1)
                 fake_in = torch.cat([x_fake, z], dim=-1)
             else:
                 real_in, fake_in = x, x_fake
         b = self.batch
         out = self.D(torch.cat([real_in, fake_in], dim=1)).squeeze(-1)
         real, fake = out[:, :b], out[:, b:]
-        losses = torch.stack([self.specs[e].d_loss(real[e], fake[e]) for e in range(self.E)])
+        losses = self._member_losses("d_loss", real, fake)
         total = losses
         if self.any_gp:
             eps = self._draw_mix(active)
             gp = gradient_penalty(lambda t: self.D(t).squeeze(-1), real_in, fake_in, eps)
             total = losses + self.gp_lambda[:, 0] * gp
         mask = self._mask(active)
-        (grad,) = torch.autograd.grad((total * mask[:, 0]).sum(), self.D.flat)
+        (grad,) = _flat_grads((total * mask[:, 0]).sum(), [self.D])
         self.opt_d.step(grad, mask)
         if self.any_clip:
             with torch.no_grad():
@@ -280,16 +333,16 @@ class _Engine:
         if self.bigan:
             x = self._draw_real(active)
             x_fake = self.G(z)
-            real = self.D(torch.cat([x, self.Enc(x)], dim=-1)).squeeze(-1)
+            real = self.D(torch.cat([x, self._encode_real(x, active)], dim=-1)).squeeze(-1)
             fake = self.D(torch.cat([x_fake, z], dim=-1)).squeeze(-1)
-            losses = torch.stack([self.specs[e].ge_loss(real[e], fake[e]) for e in range(self.E)])
-            g_grad, e_grad = torch.autograd.grad((losses * mask[:, 0]).sum(), [self.G.flat, self.Enc.flat])
+            losses = self._member_losses("ge_loss", real, fake)
+            g_grad, e_grad = _flat_grads((losses * mask[:, 0]).sum(), [self.G, self.Enc])
             self.opt_g.step(g_grad, mask)
             self.opt_e.step(e_grad, mask)
         else:
             fake = self.D(self.G(z)).squeeze(-1)
-            losses = torch.stack([self.specs[e].g_loss(fake[e]) for e in range(self.E)])
-            (g_grad,) = torch.autograd.grad((losses * mask[:, 0]).sum(), self.G.flat)
+            losses = self._member_losses("g_loss", fake)
+            (g_grad,) = _flat_grads((losses * mask[:, 0]).sum(), [self.G])
             self.opt_g.step(g_grad, mask)
         return losses.detach()
 
@@ -387,6 +440,27 @@ class _Engine:
         snap = Snapshot(self.g_steps[e], pts, self.last_d[e], self.last_g[e], m, self.t_train[e])
         self.snapshots[e].append(snap)
         return snap
+
+
+def draw_latent_into(out: torch.Tensor, dist: str, generator: torch.Generator) -> torch.Tensor:
+    """:func:`gan_core.lab.config.draw_latent` written into ``out`` (same numbers, no new tensor)."""
+    if dist == "uniform":
+        return torch.rand(out.shape, generator=generator, out=out).mul_(2).sub_(1)
+    return torch.randn(out.shape, generator=generator, out=out)
+
+
+def _flat_grads(loss, nets):
+    # Gradients with respect to each layer's weight and bias views, concatenated in the layout
+    # of ``flat``: asking for the gradient of ``flat`` itself makes autograd scatter every
+    # view's gradient into a zero tensor the size of the whole stack and add them up.
+    views = [[t for wb in net.layers() for t in wb] for net in nets]
+    grads = torch.autograd.grad(loss, [t for v in views for t in v])
+    out, i = [], 0
+    for net, v in zip(nets, views):
+        e = net.flat.shape[0]
+        out.append(torch.cat([g.reshape(e, -1) for g in grads[i:i + len(v)]], dim=1))
+        i += len(v)
+    return out
 
 
 def group_engines(configs, dataset, seeds, device):
