@@ -1,4 +1,4 @@
-"""Regenerate docs/mode_table.md: mode coverage of every loss on ring8 and grid25, 3 seeds.
+"""Regenerate docs/mode_table.md: mode coverage of every loss on ring8 and grid25, 10 seeds, with intervals.
 
 Each run is ``Trainer(lab_defaults(loss, dataset), dataset, seed)`` trained for the loss's default
 number of iterations (the same as ``python -m gan_core.lab.toy_train --loss L --dataset D
@@ -8,10 +8,12 @@ with the default wgan-gp beside it on the same data and seeds.
 
 Usage::
 
-    python scripts/mode_table.py [--threads 1] [--seeds 0,1,2] [--out docs/mode_table.md]
+    python scripts/mode_table.py [--threads 1] [--seeds 10] [--out docs/mode_table.md]
 
-Takes about 30 CPU-minutes on one core; run it in the background.  Raw per-run results
-go to ``<out>.json`` next to the table.
+All runs train as one sweep (gan_core.lab.sweep: the seeds of a setting stacked, each run
+identical to its stand-alone run).  With 3 seeds the old per-run loop took about 30 CPU-minutes
+on one core; 10 seeds of both datasets take longer: run it in the background (``--datasets
+ring8`` alone is the cheap part).  Raw per-run results go to ``<out>.json`` next to the table.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ import math
 import platform
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,9 +32,11 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from gan_core.lab.losses import LOSSES  # noqa: E402
 from gan_core.lab.config import lab_defaults, preset  # noqa: E402
-from gan_core.lab.trainer import LockstepTrainer, Trainer  # noqa: E402
+from gan_core.lab.engine import Divergence  # noqa: E402
+from gan_core.lab.losses import LOSSES  # noqa: E402
+from gan_core.lab.records import mean_interval, share_interval  # noqa: E402
+from gan_core.lab.sweep import Sweep, SweepRun, plan_stacks, sweep_runs  # noqa: E402
 
 # Literature: (ring modes, ring HQ %, grid modes, grid HQ %), 2500 samples, 3-std quality
 # radius.  GAN and Unrolled GAN: VEEGAN (Srivastava et al. 2017, Table 1); WGAN-GP: GDPP
@@ -48,109 +53,144 @@ LIT_FOR = {"minimax": "GAN (VEEGAN Table 1)", "non-saturating": "GAN (VEEGAN Tab
            "wgan-gp": "WGAN-GP (GDPP Table 1)"}
 
 
-def _result(tr, cfg, dataset, seed, wall, cpu):
-    m = tr.snapshot().metrics
-    return {"loss": cfg.loss, "dataset": dataset, "seed": seed, "iters": tr.step_count,
-            "modes": m["modes_captured"], "n_modes": m["n_modes"], "hq": m["high_quality"],
-            "rkl": m["reverse_kl"], "w1": m["w1"], "wall_s": wall, "cpu_s": cpu,
-            "diverged": tr.diverged.message() if tr.diverged else None,
-            "trajectory": [(s.step, s.metrics["modes_captured"]) for s in tr.snapshots]}
+def _result(rec, tag, wall, cpu):
+    """The table's row of one sweep record (``gan_core.lab.records.run_record``)."""
+    m = rec["metrics"]
+    return {"loss": rec["config"]["loss"], "dataset": rec["dataset"], "seed": rec["seed"],
+            "iters": rec["iters_done"], "modes": m["modes_captured"], "n_modes": m["n_modes"],
+            "hq": m["high_quality"], "rkl": m["reverse_kl"], "w1": m["w1"], "wall_s": wall, "cpu_s": cpu,
+            "diverged": Divergence(**rec["diverged"]).message() if rec["diverged"] else None,
+            "trajectory": [(s["step"], s["modes_captured"]) for s in rec["snapshots"]], "tag": tag}
 
 
-def run_one(cfg, dataset, seed, iters):
-    """One stand-alone run, timed."""
-    t0, c0 = time.perf_counter(), time.process_time()
-    tr = Trainer(cfg, dataset, seed=seed, device="cpu")
-    tr.train(iters)
-    tr.snapshot()
-    return _result(tr, cfg, dataset, seed, time.perf_counter() - t0, time.process_time() - c0)
+def run_sweep(runs, tags):
+    """Train ``runs`` (a list of SweepRun) as one sweep; rows tagged ``tags[i]``.
 
-
-def run_seeds(cfg, dataset, seeds, iters, separate):
-    """All seeds of one configuration: stand-alone runs, or one lockstep group.
-
-    A lockstep member ends exactly where the stand-alone run would
-    (tests/lab/test_toy_train.py), so the metrics are the same; the lockstep group costs less,
-    and each run is charged an equal share of the group's wall and CPU time.
+    Every run of a sweep ends exactly where the stand-alone run would (tests/lab/test_sweep.py),
+    so the metrics are those of ``python -m gan_core.lab.toy_train``; each run is charged an equal
+    share of its stack's wall and CPU time.
     """
-    if separate or len(seeds) == 1:
-        return [run_one(cfg, dataset, s, iters) for s in seeds]
-    t0, c0 = time.perf_counter(), time.process_time()
-    lock = LockstepTrainer([cfg] * len(seeds), dataset, seeds=seeds, device="cpu")
-    lock.train(iters)
-    for m in lock.members:
-        m.snapshot()
-    wall, cpu = (time.perf_counter() - t0) / len(seeds), (time.process_time() - c0) / len(seeds)
-    return [_result(m, cfg, dataset, s, wall, cpu) for m, s in zip(lock.members, seeds)]
+    results = [None] * len(runs)
+    for idx in plan_stacks(runs):
+        t0, c0 = time.perf_counter(), time.process_time()
+        part = Sweep([runs[i] for i in idx], device="cpu", max_stack=len(idx))
+        part.train()
+        recs = part.records()
+        wall, cpu = (time.perf_counter() - t0) / len(idx), (time.process_time() - c0) / len(idx)
+        for i, rec in zip(idx, recs):
+            results[i] = _result(rec, tags[i], wall, cpu)
+            r = results[i]
+            print(f"{r['dataset']:7s} {r['loss']:15s} {r['tag']:16s} seed {r['seed']}: {r['modes']}/{r['n_modes']} "
+                  f"modes, {100 * r['hq']:.1f} % HQ, {wall:.1f} s", flush=True)
+    return results
 
 
-def _fmt_mean(vals, fmt):
-    vals = [v for v in vals]
-    if any(math.isinf(v) for v in vals):
-        return "inf"
-    return fmt.format(float(np.mean(vals)))
+def _ci(vals, fmt, lo=-math.inf, hi=math.inf):
+    st = mean_interval(vals)
+    if st["n"] == 0:
+        return "n/a"
+    if st["n"] == 1:
+        return fmt.format(st["mean"])
+    a, b = (min(max(v, lo), hi) for v in st["ci"])
+    return f"{fmt.format(st['mean'])} [{fmt.format(a)}, {fmt.format(b)}]"
 
 
-def _cell(runs, key, fmt):
-    per = ", ".join(("inf" if math.isinf(r[key]) else fmt.format(r[key])) for r in runs)
-    return f"{_fmt_mean([r[key] for r in runs], fmt)} ({per})"
+def _share(k, n):
+    st = share_interval(k, n)
+    return f"{k}/{n} [{100 * st['ci'][0]:.0f}-{100 * st['ci'][1]:.0f} %]"
+
+
+def _intro(seeds, started, finished, threads) -> list[str]:
+    return ["# Mode coverage of the 2-D GAN lab (generated by scripts/mode_table.py)", "",
+            "Protocol (VEEGAN / PacGAN): ring8 = 8 Gaussians on the unit circle, std 0.01; grid25 = 25 "
+            "Gaussians at (-4 + 2i, -4 + 2j), std 0.05.  2500 generated samples; a sample is *high quality* "
+            "(HQ) within 3 std of its nearest centre; a mode is *captured* when it is the nearest centre of at "
+            "least one HQ sample; reverse KL = KL(histogram of HQ samples over modes || uniform), in nats.",
+            "",
+            f"Each cell: mean over {len(seeds)} seeds ({_seed_text(seeds)}) and, in brackets, its 95 % "
+            "confidence interval (Student's t; for counts and shares clipped to the possible range); "
+            "*all modes*: runs that captured every mode, with the 95 % Wilson interval of that share.  "
+            "Per-seed values are in `docs/mode_table.json`.  Settings: "
+            "`gan_core.lab.config.lab_defaults(loss, dataset)` (the lab page's and the CLI's defaults), CPU, "
+            f"{threads} torch thread(s).  The seeds of a setting train as one sweep "
+            "(`gan_core.lab.sweep`: stacked models, each run identical to its stand-alone run, "
+            "`python -m gan_core.lab.toy_train --loss L --dataset D --seed S`); wall and CPU time are "
+            "per run, an equal share of its stack's, on a shared 2-core machine.",
+            "", "Networks (MLPs, depth x width), from those defaults: " + "; ".join(
+                f"{ds}: G {c.g_depth} x {c.g_width}, D {c.d_depth} x {c.d_width}"
+                for ds, c in ((ds, lab_defaults("minimax", ds)) for ds in ("ring8", "grid25")))
+            + " (every loss alike; grid25's 25 narrow modes need the wider networks, see "
+              "`gan_core.lab.config._DATASET_DEFAULTS`).",
+            "", f"Generated {started} to {finished} on {platform.processor() or platform.machine()}, "
+            f"torch {torch.__version__}.", ""]
+
+
+def _seed_text(seeds) -> str:
+    seeds = sorted(seeds)
+    if seeds == list(range(seeds[0], seeds[-1] + 1)) and len(seeds) > 3:
+        return f"{seeds[0]}-{seeds[-1]}"
+    return ", ".join(map(str, seeds))
+
+
+def _dataset_rows(results, ds) -> list[str]:
+    lines = [f"## {ds}", "",
+             "| loss | iterations | modes captured | all modes | high quality % | reverse KL (nats) | W1 | wall s | CPU s "
+             "| literature (modes / HQ %) |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for loss in LOSSES:
+        runs = [r for r in results if r["loss"] == loss and r["dataset"] == ds and r.get("tag") == "default"]
+        if not runs:
+            continue
+        lit = LIT_FOR.get(loss)
+        lit_txt = ""
+        if lit:
+            a, b, c, d = LITERATURE[lit]
+            lit_txt = f"{lit}: {a} / {b}" if ds == "ring8" else f"{lit}: {c} / {d}"
+        n_modes = runs[0]["n_modes"]
+        ndiv = sum(bool(r["diverged"]) for r in runs)
+        div = f" ({ndiv} diverged)" if ndiv else ""
+        finite = lambda key: [r[key] for r in runs if math.isfinite(r[key])]
+        lines.append(f"| {loss}{div} | {runs[0]['iters']} | {_ci([r['modes'] for r in runs], '{:.1f}', 0, n_modes)} | "
+                     f"{_share(sum(r['modes'] == n_modes for r in runs), len(runs))} | "
+                     f"{_ci([100 * r['hq'] for r in runs], '{:.1f}', 0, 100)} | {_ci(finite('rkl'), '{:.3f}', 0)}"
+                     f"{'' if len(finite('rkl')) == len(runs) else ' (' + str(len(runs) - len(finite('rkl'))) + ' inf)'} | "
+                     f"{_ci(finite('w1'), '{:.3f}', 0)} | {np.mean([r['wall_s'] for r in runs]):.1f} | "
+                     f"{np.mean([r['cpu_s'] for r in runs]):.1f} | {lit_txt} |")
+    return lines + [""]
+
+
+def _collapse_rows(results) -> list[str]:
+    col = [r for r in results if r.get("tag") == "collapse"]
+    gp = [r for r in results if r.get("tag") == "collapse-wgan-gp"]
+    if not col:
+        return []
+    cfg, ds, iters = preset("collapse")
+    n_modes = col[0]["n_modes"]
+    lines = ["## Collapse preset", "",
+             "`python -m gan_core.lab.toy_train --preset collapse --seed S` — the original (saturating) minimax GAN in "
+             "the Unrolled-GAN paper's ring setup (Metz et al. 2017): latent 256, G 2 x 128, D 1 x 128 ReLU, "
+             f"Adam lr_G {cfg.lr_g:g}, lr_D {cfg.lr_d:g}, beta1 {cfg.betas[0]}, batch {cfg.batch_size}, "
+             f"{iters} iterations, {ds}.  Beside it, wgan-gp with the lab defaults on the same data and seeds "
+             "(`--preset collapse --loss wgan-gp`, the loss's own default iterations).", "",
+             "| run | runs | modes captured | collapsed (<= 2 modes) | all modes | high quality % |",
+             "|---|---|---|---|---|---|"]
+    for name, runs in (("minimax (collapse preset)", col), ("wgan-gp (lab defaults)", gp)):
+        if runs:
+            lines.append(f"| {name} | {len(runs)} | {_ci([r['modes'] for r in runs], '{:.1f}', 0, n_modes)} | "
+                         f"{_share(sum(r['modes'] <= 2 for r in runs), len(runs))} | "
+                         f"{_share(sum(r['modes'] == n_modes for r in runs), len(runs))} | "
+                         f"{_ci([100 * r['hq'] for r in runs], '{:.1f}', 0, 100)} |")
+    lines += ["", "Modes at each snapshot (step: modes), per seed:", ""]
+    for r in col:
+        lines.append(f"- minimax seed {r['seed']}: " + ", ".join(f"{s}: {m}" for s, m in r["trajectory"]))
+    return lines + [""]
 
 
 def render(results, seeds, started, finished, threads) -> str:
-    lines = ["# Mode coverage of the 2-D GAN lab (generated by scripts/mode_table.py)", "",
-             "Protocol (VEEGAN / PacGAN): ring8 = 8 Gaussians on the unit circle, std 0.01; grid25 = 25 "
-             "Gaussians at (-4 + 2i, -4 + 2j), std 0.05.  2500 generated samples; a sample is *high quality* "
-             "(HQ) within 3 std of its nearest centre; a mode is *captured* when it is the nearest centre of at "
-             "least one HQ sample; reverse KL = KL(histogram of HQ samples over modes || uniform), in nats.",
-             "",
-             f"Each cell: mean over seeds {', '.join(map(str, seeds))} (then each seed).  Settings: "
-             "`gan_core.lab.config.lab_defaults(loss, dataset)` (the lab page's and the CLI's defaults), CPU, "
-             f"{threads} torch thread(s).  Wall and CPU time are per run, training and evaluation, on a shared 2-core "
-             "machine (other jobs were running, so wall time overstates an idle machine).  Unless run with "
-             "`--separate`, the seeds of a configuration train as one lockstep group (identical results to "
-             "stand-alone runs) and each run is charged a third of the group's time.",
-             "", "Networks (MLPs, depth x width), from those defaults: " + "; ".join(
-                 f"{ds}: G {c.g_depth} x {c.g_width}, D {c.d_depth} x {c.d_width}"
-                 for ds, c in ((ds, lab_defaults("minimax", ds)) for ds in ("ring8", "grid25")))
-             + " (every loss alike; grid25's 25 narrow modes need the wider networks, see "
-               "`gan_core.lab.config._DATASET_DEFAULTS`).",
-             "", f"Generated {started} to {finished} on {platform.processor() or platform.machine()}, "
-             f"torch {torch.__version__}.", ""]
+    lines = _intro(seeds, started, finished, threads)
     for ds in ("ring8", "grid25"):
-        lines += [f"## {ds}", "",
-                  "| loss | iterations | modes captured | high quality % | reverse KL (nats) | W1 | wall s | CPU s | literature (modes / HQ %) |",
-                  "|---|---|---|---|---|---|---|---|---|"]
-        for loss in LOSSES:
-            runs = [r for r in results if r["loss"] == loss and r["dataset"] == ds and r.get("tag") == "default"]
-            if not runs:
-                continue
-            lit = LIT_FOR.get(loss)
-            lit_txt = ""
-            if lit:
-                a, b, c, d = LITERATURE[lit]
-                lit_txt = f"{lit}: {a} / {b}" if ds == "ring8" else f"{lit}: {c} / {d}"
-            hq = [dict(r, hq=100 * r["hq"]) for r in runs]
-            div = " (diverged: " + "; ".join(r["diverged"] for r in runs if r["diverged"]) + ")" if any(r["diverged"] for r in runs) else ""
-            lines.append(f"| {loss}{div} | {runs[0]['iters']} | {_cell(runs, 'modes', '{:.1f}' if True else '')} | "
-                         f"{_cell(hq, 'hq', '{:.1f}')} | {_cell(runs, 'rkl', '{:.3f}')} | {_cell(runs, 'w1', '{:.3f}')} | "
-                         f"{np.mean([r['wall_s'] for r in runs]):.1f} | {np.mean([r['cpu_s'] for r in runs]):.1f} | {lit_txt} |")
-        lines.append("")
-    col = [r for r in results if r.get("tag") == "collapse"]
-    if col:
-        cfg, ds, iters = preset("collapse")
-        lines += ["## Collapse preset", "",
-                  "`python -m gan_core.lab.toy_train --preset collapse --seed S` — the original (saturating) minimax GAN in "
-                  "the Unrolled-GAN paper's ring setup (Metz et al. 2017): latent 256, G 2 x 128, D 1 x 128 ReLU, "
-                  f"Adam lr_G {cfg.lr_g:g}, lr_D {cfg.lr_d:g}, beta1 {cfg.betas[0]}, batch {cfg.batch_size}, "
-                  f"{iters} iterations, {ds}.  Beside it, wgan-gp with the lab defaults on the same data and seeds "
-                  "(`--preset collapse --loss wgan-gp`, the loss's own default iterations).", "",
-                  "| run | seed | modes captured | high quality % | reverse KL (nats) | modes at each snapshot (step: modes) |",
-                  "|---|---|---|---|---|---|"]
-        for r in col + [r for r in results if r.get("tag") == "collapse-wgan-gp"]:
-            traj = ", ".join(f"{s}: {m}" for s, m in r["trajectory"])
-            lines.append(f"| {r['loss']} | {r['seed']} | {r['modes']}/{r['n_modes']} | {100 * r['hq']:.1f} | "
-                         f"{'inf' if math.isinf(r['rkl']) else format(r['rkl'], '.3f')} | {traj} |")
-        lines.append("")
+        if any(r["dataset"] == ds and r.get("tag") == "default" for r in results):
+            lines += _dataset_rows(results, ds)
+    lines += _collapse_rows(results)
     lines += ["## Literature", "", "| method | ring modes | ring HQ % | grid modes | grid HQ % |", "|---|---|---|---|---|"]
     for k, (a, b, c, d) in LITERATURE.items():
         lines.append(f"| {k} | {a} | {b} | {c} | {d} |")
@@ -159,16 +199,22 @@ def render(results, seeds, started, finished, threads) -> str:
     return "\n".join(lines)
 
 
+def _parse_seeds(text: str) -> list[int]:
+    """``"10"``: seeds 0-9; ``"0,1,2"``: those seeds."""
+    text = str(text).strip()
+    if "," not in text and "-" not in text:
+        return list(range(int(text)))
+    return [int(s) for s in text.split(",") if s.strip()]
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--seeds", default="0,1,2")
+    p.add_argument("--seeds", default="10", help="a count (10: seeds 0-9) or a comma-separated list")
     p.add_argument("--losses", default=",".join(LOSSES))
     p.add_argument("--datasets", default="ring8,grid25")
     p.add_argument("--no-collapse", action="store_true")
     p.add_argument("--iters", type=int, default=None, help="override every run's iterations (smoke tests)")
-    p.add_argument("--separate", action="store_true",
-                   help="run each seed alone (default: the seeds of a configuration in one lockstep group)")
     p.add_argument("--out", default=str(ROOT / "docs" / "mode_table.md"))
     p.add_argument("--render-from", default=None,
                    help="comma-separated raw .json files of earlier (e.g. parallel) runs: merge and render only")
@@ -184,39 +230,32 @@ def main(argv=None):
         Path(args.out).write_text(text + ("\n" + args.note + "\n" if args.note else ""))
         print(f"wrote {args.out}")
         return
-    seeds = [int(s) for s in args.seeds.split(",")]
+    seeds = _parse_seeds(args.seeds)
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     t_all = time.perf_counter()
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     raw = out.with_suffix(".json")
-    results = []
-    for ds in args.datasets.split(","):
-        for loss in args.losses.split(","):
-            cfg = lab_defaults(loss, ds)
-            for r in run_seeds(cfg, ds, seeds, args.iters or cfg.iters, args.separate):
-                r["tag"] = "default"
-                results.append(r)
-                print(f"{ds:7s} {loss:15s} seed {r['seed']}: {r['modes']}/{r['n_modes']} modes, "
-                      f"{100 * r['hq']:.1f} % HQ, rKL {r['rkl']:.3f}, {r['wall_s']:.1f} s", flush=True)
-            raw.write_text(json.dumps(results, indent=1))
+    runs = sweep_runs(args.datasets.split(","), args.losses.split(","), seeds, iters=args.iters)
+    tags = ["default"] * len(runs)
     if not args.no_collapse:
         cfg, ds, iters = preset("collapse")
-        for r in run_seeds(cfg, ds, seeds, args.iters or iters, args.separate):
-            r["tag"] = "collapse"
-            results.append(r)
-            print(f"collapse seed {r['seed']}: {r['modes']} modes, {100 * r['hq']:.1f} % HQ, {r['trajectory']}", flush=True)
-        gp_runs = [x for x in results if x["tag"] == "default" and x["loss"] == "wgan-gp" and x["dataset"] == ds]
-        if {x["seed"] for x in gp_runs} != set(seeds):
-            cfg_gp = lab_defaults("wgan-gp", ds)
-            gp_runs = run_seeds(cfg_gp, ds, seeds, args.iters or cfg_gp.iters, args.separate)
-        results += [dict(x, tag="collapse-wgan-gp") for x in gp_runs]
-        raw.write_text(json.dumps(results, indent=1))
+        if args.iters:
+            cfg = replace(cfg, iters=args.iters)
+        runs += [SweepRun(cfg, ds, s) for s in seeds]
+        tags += ["collapse"] * len(seeds)
+        if "ring8" not in args.datasets.split(",") or "wgan-gp" not in args.losses.split(","):
+            runs += sweep_runs(ds, ["wgan-gp"], seeds, iters=args.iters)
+            tags += ["collapse-wgan-gp"] * len(seeds)
+    results = run_sweep(runs, tags)
+    if not args.no_collapse:
+        results += [dict(r, tag="collapse-wgan-gp") for r in results
+                    if r["tag"] == "default" and r["loss"] == "wgan-gp" and r["dataset"] == "ring8"]
+    raw.write_text(json.dumps(results, indent=1))
     finished = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     text = render(results, seeds, started, finished, args.threads)
     text += f"\nTotal wall time of the script: {time.perf_counter() - t_all:.0f} s.\n"
     out.write_text(text)
-    raw.write_text(json.dumps(results, indent=1))
     print(f"wrote {out} in {time.perf_counter() - t_all:.0f} s")
 
 

@@ -1,0 +1,145 @@
+"""Benchmark: E runs stacked in one engine against the same E runs one after another.
+
+For each loss (lab defaults on ring8), with the same torch threads for both:
+
+* ``sequential``: E stand-alone runs (:class:`gan_core.lab.trainer.Trainer`) one after another;
+* ``stacked``: the same E runs as one :class:`gan_core.lab.engine._Engine` (what a sweep does);
+* the ratio of their throughputs (run-iterations per second; goal on 2 CPU cores: >= 6x at E = 16);
+* the matrix work of one run-iteration, counted by ``torch.utils.flop_counter.FlopCounterMode``
+  (forward and backward matrix products), and the GFLOP/s both achieve, next to the peak of
+  ``torch.bmm`` at the lab's shape (E x 256 x 64 @ 64 x 64) measured in the same run.
+
+Rounds alternate sequential and stacked and the median is kept, so a load that comes and goes
+hits both alike; the machine's load average is printed with the figures.  GPU rows run only where
+CUDA is available (the CUDA-graph path of issue 19 is not written).
+
+    .venv/bin/python scripts/bench_sweep.py [--threads 2] [--stack 16] [--iters 20] [--json out.json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from gan_core.lab.config import lab_defaults  # noqa: E402
+from gan_core.lab.engine import _Engine  # noqa: E402
+from gan_core.lab.toy2d import make_dataset  # noqa: E402
+
+
+def _sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def flops_per_iteration(loss: str, device) -> float:
+    """Matrix FLOPs of one iteration of one run (forward and backward), counted by torch."""
+    eng = _Engine([lab_defaults(loss, "ring8", snapshot_every=0)], make_dataset("ring8"), [0], device)
+    eng.step()
+    with FlopCounterMode(display=False) as fc:
+        eng.step()
+    return float(fc.get_total_flops())
+
+
+def stacked_rate(loss: str, e: int, iters: int, device) -> float:
+    """Run-iterations per second of ``e`` runs stacked in one engine."""
+    eng = _Engine([lab_defaults(loss, "ring8", snapshot_every=0)] * e, make_dataset("ring8"),
+                  list(range(e)), device)
+    eng.step()
+    _sync(device)
+    t0 = time.perf_counter()
+    for _ in range(iters):
+        eng.step()
+    _sync(device)
+    return e * iters / (time.perf_counter() - t0)
+
+
+def sequential_rate(loss: str, e: int, iters: int, device) -> float:
+    """Run-iterations per second of ``e`` stand-alone runs trained one after another."""
+    engines = [_Engine([lab_defaults(loss, "ring8", snapshot_every=0)], make_dataset("ring8"), [s], device)
+               for s in range(e)]
+    for eng in engines:
+        eng.step()
+    _sync(device)
+    t0 = time.perf_counter()
+    for eng in engines:
+        for _ in range(iters):
+            eng.step()
+    _sync(device)
+    return e * iters / (time.perf_counter() - t0)
+
+
+def bmm_peak(e: int, device, reps: int = 50) -> float:
+    """GFLOP/s of torch.bmm at the lab's shape: (e, 256, 64) @ (e, 64, 64)."""
+    a = torch.randn(e, 256, 64, device=device)
+    b = torch.randn(e, 64, 64, device=device)
+    out = torch.empty(e, 256, 64, device=device)
+    for _ in range(5):
+        torch.bmm(a, b, out=out)
+    best = float("inf")
+    for _ in range(5):
+        _sync(device)
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            torch.bmm(a, b, out=out)
+        _sync(device)
+        best = min(best, (time.perf_counter() - t0) / reps)
+    return 2 * e * 256 * 64 * 64 / best / 1e9
+
+
+def bench(device, losses, e, iters, rounds) -> dict:
+    rows = {}
+    peak = bmm_peak(e, device)
+    print(f"{device}: torch.bmm ({e} x 256 x 64 @ 64 x 64) peak {peak:.1f} GFLOP/s", flush=True)
+    for loss in losses:
+        fl = flops_per_iteration(loss, device)
+        seq, stk = [], []
+        for _ in range(rounds):
+            seq.append(sequential_rate(loss, e, iters, device))
+            stk.append(stacked_rate(loss, e, iters, device))
+        s, k = statistics.median(seq), statistics.median(stk)
+        rows[loss] = dict(mflop_per_iter=fl / 1e6, sequential_its=s, stacked_its=k, ratio=k / s,
+                          sequential_gflops=s * fl / 1e9, stacked_gflops=k * fl / 1e9,
+                          rounds_sequential=seq, rounds_stacked=stk)
+        print(f"  {loss:>15}: {fl / 1e6:.1f} MFLOP/it; {e} sequential {s:.0f} it/s ({s * fl / 1e9:.1f} GFLOP/s), "
+              f"{e} stacked {k:.0f} it/s ({k * fl / 1e9:.1f} GFLOP/s, {100 * k * fl / 1e9 / peak:.0f} % of the "
+              f"bmm peak): ratio {k / s:.2f}x", flush=True)
+    return dict(device=str(device), bmm_peak_gflops=peak, stack=e, iters=iters, rounds=rounds, losses=rows)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--threads", type=int, default=2, help="torch CPU threads for both (default 2)")
+    p.add_argument("--stack", type=int, default=16, help="runs stacked / run one after another (default 16)")
+    p.add_argument("--iters", type=int, default=20, help="iterations per run and measurement (default 20)")
+    p.add_argument("--rounds", type=int, default=3, help="alternating rounds; the median is kept (default 3)")
+    p.add_argument("--losses", default="minimax,wgan-gp")
+    p.add_argument("--json", default=None)
+    args = p.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    losses = args.losses.split(",")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), {os.cpu_count()} CPUs, "
+          f"load average before {os.getloadavg()[0]:.1f}", flush=True)
+    out = {"threads": args.threads, "load_before": os.getloadavg()[0],
+           "cpu": bench(torch.device("cpu"), losses, args.stack, args.iters, args.rounds)}
+    if torch.cuda.is_available():
+        out["cuda"] = bench(torch.device("cuda"), losses, args.stack, args.iters, args.rounds)
+        out["cuda"]["name"] = torch.cuda.get_device_name()
+    else:
+        print("cuda: skipped (no CUDA device)")
+    out["load_after"] = os.getloadavg()[0]
+    print(f"load average after {out['load_after']:.1f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
