@@ -40,9 +40,9 @@ def bench_core(repeats: int) -> None:
             bound = trainer.run()
             times.append(time.perf_counter() - t0)
             gaps.append(trainer.exact - bound)
-        unit = F_DIVERGENCES[name].unit  # "" for chi^2, Hellinger and TV: no logarithm, no unit
+        unit = F_DIVERGENCES[name].unit and " " + F_DIVERGENCES[name].unit  # none for chi^2, Hellinger, TV
         print(f"f-GAN {name:10s} {trainer.total_steps} steps: median {statistics.median(times):.2f} s "
-              f"(max {max(times):.2f}); exact {trainer.exact:.4f} {unit}, gap {gaps[-1]:.2e} {unit}".rstrip())
+              f"(max {max(times):.2f}); exact {trainer.exact:.4f}{unit}, gap {gaps[-1]:.2e}{unit}")
     hist = toy1d.Grid(-8.0, 8.0, 33)  # the Wasserstein page's histograms
     p_h = toy1d.discretise(toy1d.Toy1D("mixture", -3.0, 0.6, 0.3, 0.0, 0.5), hist).mass
     q_h = toy1d.discretise(toy1d.Toy1D("gaussian", 2.0, 1.0), hist).mass
