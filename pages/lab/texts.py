@@ -110,11 +110,19 @@ def summary_sentences(records: list[dict]) -> list[str]:
         gp_text = (f"WGAN-GP on the same data covered all {n} in every seed by step {max(full):,}"
                    if all(s is not None for s in full) else
                    f"WGAN-GP on the same data ended with {_join([str(r['modes']) for r in gp])} of {n}")
+        if len(collapse) <= 3:
+            modes, share = _join([str(r["modes"]) for r in collapse]), _join([_pct(r["hq"]) for r in collapse])
+            runs = f"seeds {seeds}"
+        else:  # many seeds: the mean and the range
+            ms, hs = [r["modes"] for r in collapse], [r["hq"] for r in collapse]
+            modes = f"{sum(ms) / len(ms):.1f} (from {min(ms)} to {max(ms)})"
+            share = f"{_pct(sum(hs) / len(hs))} (from {_pct(min(hs))} to {_pct(max(hs))})"
+            runs = f"means of {len(collapse)} seeds"
+        most = sum(r["hq"] < 0.5 for r in collapse) > len(collapse) / 2
         out.append(
             f"In the mode-collapse setup (Unrolled GAN's), the original GAN ended {collapse[0]['iters']:,} steps "
-            f"with {_join([str(r['modes']) for r in collapse])} of its {n} modes captured and "
-            f"{_join([_pct(r['hq']) for r in collapse])} of its samples on a mode (seeds {seeds}): most of its "
-            f"samples sit on no mode at all. {gp_text}.")
+            f"with {modes} of its {n} modes captured and {share} of its samples on a mode ({runs})"
+            + (": most of its samples sit on no mode at all. " if most else ". ") + f"{gp_text}.")
     out.append("A discriminator's probability map is sharp and saturates; a WGAN-GP critic is a smooth ramp whose "
                "push on the fakes never vanishes.")
     if clip and gp_default:

@@ -49,7 +49,9 @@ def test_the_summary_is_computed_from_the_records_not_typed():
     records += [_record("default", "wgan-clip", 0, 5, 0.02, [[0, 0]]), _record("default", "wgan-gp", 0, 8, 0.6, [[0, 0]])]
     first, _, clip = texts.summary_sentences(records)
     assert "3, 4 and 5 of its 8 modes" in first and "25 %, 50 % and 5.0 %" in first
-    assert "by step 1,000" in first and "5,000 steps" in first
+    assert "by step 1,000" in first and "5,000 steps" in first and "most of its samples" in first
+    many = [_record("collapse", "minimax", s, s % 3, 0.1 * (s % 2), [[0, 0]]) for s in range(10)] + records[3:]
+    assert "0.9 (from 0 to 2) of its 8 modes" in texts.summary_sentences(many)[0]
     assert "2.0 % of them on a mode, against 60 %" in clip
 
 
@@ -58,6 +60,11 @@ def test_the_pages_summary_matches_the_recorded_mode_table():
     collapse = sorted((r for r in records if r["tag"] == "collapse" and r["dataset"] == "ring8"),
                       key=lambda r: r["seed"])
     shown = _lab_text({})
-    modes = [str(r["modes"]) for r in collapse]  # independently: the table's own figures
-    assert f"{', '.join(modes[:-1])} and {modes[-1]} of its 8 modes captured" in shown
+    modes = [r["modes"] for r in collapse]  # independently: the table's own figures
+    if len(modes) <= 3:
+        listed = ", ".join(str(m) for m in modes[:-1]) + f" and {modes[-1]}"
+        assert f"{listed} of its 8 modes captured" in shown
+    else:
+        assert f"{sum(modes) / len(modes):.1f} (from {min(modes)} to {max(modes)}) of its 8 modes" in shown
+    assert ("most of its samples sit on no mode" in shown) == (sum(r["hq"] < 0.5 for r in collapse) > len(modes) / 2)
     assert "one or two of the eight modes" not in shown
