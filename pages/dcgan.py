@@ -10,8 +10,20 @@ from streamlit.errors import StreamlitPageNotFoundError
 
 from pages.ui.chrome import next_lesson, page_header, show_error
 from pages.ui.figures import figure, plot
+from pages.query_guard import NumberParam, guard_numbers, show_notes
 
 MODELS = {"dcgan-mnist": "MNIST digits", "dcgan-fashion-mnist": "Fashion-MNIST clothes"}
+SEED_MAX = 1_000_000
+MAX_SAMPLES = 64
+
+
+def link_numbers(latent_dim: int) -> list[NumberParam]:
+    """The bounds of every bound numeric input on this page, as the widgets below declare them."""
+    return [NumberParam("dcgan_seed", 0, SEED_MAX), NumberParam("dcgan_count", 4, MAX_SAMPLES),
+            NumberParam("dcgan_interp_a", 1, MAX_SAMPLES), NumberParam("dcgan_interp_b", 1, MAX_SAMPLES),
+            NumberParam("dcgan_interp_steps", 3, 16), NumberParam("dcgan_dir_k", 0, latent_dim - 1),
+            NumberParam("dcgan_dir_seed", 0, SEED_MAX), NumberParam("dcgan_dir_reach", 0.5, 10.0, integer=False)]
+
 
 page_header(
     "DCGAN: a convolutional GAN that draws digits and clothes",
@@ -117,6 +129,9 @@ except pretrained.PretrainedError as exc:
     st.stop()
 
 card = sampler.card
+# Numbers from a link are checked before their widgets exist: Streamlit turns ?dcgan_seed=inf (or
+# 1e400, a 309-digit integer) into an OverflowError with a traceback (issue 20 item 2).
+show_notes(guard_numbers(link_numbers(sampler.latent_dim)))
 train_info, data_info = card.get("training", {}), card.get("data", {})
 st.caption(
     f"Trained on {data_info.get('training_images', '?')} images of {data_info.get('dataset', '?')} for "
@@ -135,9 +150,9 @@ draws, so the same seed always gives the same grid (also in a copied link).
 """
 )
 c1, c2 = st.columns(2)
-seed = int(c1.number_input("Seed", min_value=0, max_value=1_000_000, value=0, step=1, key="dcgan_seed",
+seed = int(c1.number_input("Seed", min_value=0, max_value=SEED_MAX, value=0, step=1, key="dcgan_seed",
                            bind="query-params"))
-count = int(c2.slider("Number of samples", 4, 64, 32, 4, key="dcgan_count", bind="query-params"))
+count = int(c2.slider("Number of samples", 4, MAX_SAMPLES, 32, 4, key="dcgan_count", bind="query-params"))
 z = sampler.latents(count, seed)
 images = dcgan.to_uint8_images(torch.from_numpy(_generated(name, root, signature, z.numpy())))
 grid = dcgan.image_grid(images, columns=8, scale=3)
@@ -183,8 +198,8 @@ about $\sqrt{d/2}$, a region $G$ never saw in training. Spherical interpolation 
 st.latex(r"z_t = \frac{\sin((1-t)\,\omega)}{\sin\omega}\,z_0 + \frac{\sin(t\,\omega)}{\sin\omega}\,z_1,"
          r"\qquad \cos\omega = \frac{z_0\cdot z_1}{|z_0|\,|z_1|}")
 c1, c2, c3 = st.columns(3)
-start = int(c1.number_input("From sample number", 1, 64, 1, key="dcgan_interp_a", bind="query-params"))
-end = int(c2.number_input("To sample number", 1, 64, 2, key="dcgan_interp_b", bind="query-params"))
+start = int(c1.number_input("From sample number", 1, MAX_SAMPLES, 1, key="dcgan_interp_a", bind="query-params"))
+end = int(c2.number_input("To sample number", 1, MAX_SAMPLES, 2, key="dcgan_interp_b", bind="query-params"))
 if max(start, end) > count:
     st.info(f"The grid above has {count} samples; sample numbers above {count} are read as {count}.")
     start, end = min(start, count), min(end, count)
@@ -213,7 +228,7 @@ if kind == "axis":
     which = int(c2.number_input("Coordinate k", 0, sampler.latent_dim - 1, 0, key="dcgan_dir_k",
                                 bind="query-params"))
 else:
-    which = int(c2.number_input("Direction seed", 0, 1_000_000, 0, key="dcgan_dir_seed", bind="query-params"))
+    which = int(c2.number_input("Direction seed", 0, SEED_MAX, 0, key="dcgan_dir_seed", bind="query-params"))
 reach = float(c3.slider("Reach A (latent units)", 0.5, 10.0, 4.0, 0.5, key="dcgan_dir_reach",
                         bind="query-params"))
 u = dcgan.unit_direction(sampler.latent_dim, kind, coordinate=which, seed=which)

@@ -84,3 +84,41 @@ def test_corrupted_weight_file_gives_a_clear_message(tmp_path, monkeypatch):
     _broken_copy(tmp_path, monkeypatch, corrupt)
     at = _run("dcgan-mnist")
     assert not at.exception and "corrupted" in at.error[0].value
+
+
+# Issue 20 item 2: Streamlit's integer number_input calls int() on the link's text before its range
+# check, so these values raised OverflowError with a traceback (and stayed in the address).
+HOSTILE = ["inf", "1e400", "9" * 309]  # for every key; the seed also gets the rest of the issue's list
+MORE_HOSTILE = ["-inf", "Infinity", "nan", "-5", "2.5", "seven"]
+LINKED = {"dcgan_seed": 0, "dcgan_interp_a": 1, "dcgan_interp_b": 2, "dcgan_dir_k": 0, "dcgan_dir_seed": 0,
+          "dcgan_count": 32, "dcgan_interp_steps": 10}
+KIND = {"dcgan_dir_k": "one coordinate z_k", "dcgan_dir_seed": "random unit vector"}
+
+
+@pytest.mark.parametrize("key", sorted(LINKED))
+def test_a_hostile_number_in_the_link_opens_the_default_with_a_note(key):
+    if not (ROOT / "pretrained" / "dcgan-mnist" / "card.json").is_file():
+        pytest.fail("dcgan-mnist not shipped yet" + ": the shipped model is missing from pretrained/")
+    for bad in HOSTILE + (MORE_HOSTILE if key == "dcgan_seed" else []):
+        at = AppTest.from_file(PAGE, default_timeout=60)
+        at.query_params[key] = bad
+        if key in KIND:
+            at.query_params["dcgan_dir_kind"] = KIND[key]
+        at.run()
+        assert not at.exception, (key, bad[:12], [e.value[:200] for e in at.exception])
+        widget = (at.number_input if key not in ("dcgan_count", "dcgan_interp_steps") else at.slider)(key=key)
+        assert widget.value == LINKED[key], (key, bad[:12])
+        notes = " ".join(t.value for t in at.text)
+        assert f"{key}=" in notes and "was ignored" in notes, (key, bad[:12], notes)
+        assert key not in at.query_params, "the bad value must leave the address (a reload would repeat it)"
+
+
+def test_a_good_number_in_the_link_is_kept():
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["dcgan_seed"] = "12345"
+    at.query_params["dcgan_dir_kind"] = "one coordinate z_k"
+    at.query_params["dcgan_dir_k"] = "7"
+    at.run()
+    assert not at.exception
+    assert at.number_input(key="dcgan_seed").value == 12345 and at.number_input(key="dcgan_dir_k").value == 7
+    assert not any("was ignored" in t.value for t in at.text)
