@@ -57,7 +57,7 @@ GUIDELINES = {
     "no_fc": "No fully connected hidden layers: z enters as a 1x1 image, D ends in a 4x4 convolution.",
     "relu_tanh": "G uses ReLU in hidden layers and Tanh at the output (images in [-1, 1]).",
     "leaky_relu": "D uses LeakyReLU with slope 0.2 in every layer.",
-    "init": "All weights drawn from N(0, 0.02).",
+    "init": "All weights drawn from N(0, 0.02²): mean 0, standard deviation 0.02 (variance 0.0004).",
     "adam": "Adam, learning rate 2e-4, beta1 0.5.",
 }
 
