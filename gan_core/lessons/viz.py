@@ -14,7 +14,7 @@ from gan_core.palette import (  # noqa: F401  (re-exported: pages draw with viz.
     ACCENT, ALT, DARK, DISPLAY_POINTS, GREY, P_COLOR, Q_COLOR, thin_indices, thin_lines)
 
 
-def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
+def layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
     fig.update_layout(
         title=dict(text=title, x=0.0, xanchor="left"),
         height=height,
@@ -25,7 +25,7 @@ def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
     return fig
 
 
-def _visible_window(x: np.ndarray, *densities: np.ndarray, pad: float = 0.5) -> list[float]:
+def visible_window(x: np.ndarray, *densities: np.ndarray, pad: float = 0.5) -> list[float]:
     """x-range that holds every density above 0.1% of its peak, so plots zoom on the action."""
     lows, highs = [], []
     for density in densities:
@@ -47,7 +47,7 @@ def bars_pq(labels: list[str], p: np.ndarray, q: np.ndarray) -> go.Figure:
     fig.add_bar(x=labels, y=q, name="Q", marker_color=Q_COLOR)
     fig.update_yaxes(title="probability", range=[0, 1])
     fig.update_xaxes(title="outcome")
-    return _layout(fig, "The two distributions P and Q", height=320)
+    return layout(fig, "The two distributions P and Q", height=320)
 
 
 def code_lengths(labels: list[str], p: np.ndarray, q: np.ndarray, unit: str) -> go.Figure:
@@ -61,7 +61,7 @@ def code_lengths(labels: list[str], p: np.ndarray, q: np.ndarray, unit: str) -> 
     fig.add_bar(x=labels, y=np.where(np.isfinite(lq), lq, np.nan), name="−log Q(x): code built for Q", marker_color=Q_COLOR)
     fig.update_yaxes(title=f"code length ({unit})")
     fig.update_xaxes(title="outcome")
-    return _layout(fig, "Code length of each outcome (no bar = probability 0: infinite)", height=320)
+    return layout(fig, "Code length of each outcome (no bar = probability 0: infinite)", height=320)
 
 
 def infinite_points(integrand, p_density, q_density) -> list[tuple[str, np.ndarray]]:
@@ -91,8 +91,8 @@ def densities_with_integrand(x, p_density, q_density, integrand, integrand_name:
     per = "per unit x" if integrand_name not in {"Total variation", "Wasserstein-1"} else ""
     ylabel = {"Total variation": "½|p − q|", "Wasserstein-1": "|F_P − F_Q|"}.get(integrand_name, f"{unit} {per}")
     fig.update_yaxes(title_text=ylabel, row=2, col=1)
-    fig.update_xaxes(title_text="x", row=2, col=1, range=_visible_window(x, p_density, q_density))
-    return _layout(fig, f"P and Q (top); the shaded area below is {integrand_name}", height=520)
+    fig.update_xaxes(title_text="x", row=2, col=1, range=visible_window(x, p_density, q_density))
+    return layout(fig, f"P and Q (top); the shaded area below is {integrand_name}", height=520)
 
 
 def fits_figure(x, target_density, forward_density, reverse_density, reverse_optima_locs) -> go.Figure:
@@ -105,9 +105,9 @@ def fits_figure(x, target_density, forward_density, reverse_density, reverse_opt
                     line=dict(color=DARK, width=3, dash="dash"))
     for loc in reverse_optima_locs:
         fig.add_vline(x=loc, line=dict(color=DARK, width=1, dash="dot"))
-    fig.update_xaxes(title="x", range=_visible_window(x, target_density, forward_density))
+    fig.update_xaxes(title="x", range=visible_window(x, target_density, forward_density))
     fig.update_yaxes(title="density")
-    return _layout(fig, "One Gaussian fitted to two modes, each way round (dotted: local optima of the reverse fit)", height=420)
+    return layout(fig, "One Gaussian fitted to two modes, each way round (dotted: local optima of the reverse fit)", height=420)
 
 
 def d_star_figure(x, p_data, p_g, d_star) -> go.Figure:
@@ -120,8 +120,8 @@ def d_star_figure(x, p_data, p_g, d_star) -> go.Figure:
     fig.update_yaxes(title_text="density", secondary_y=False)
     fig.update_yaxes(title_text="D*(x), probability 'real'", range=[-0.02, 1.02], tickvals=[0, 0.25, 0.5, 0.75, 1],
                      showgrid=False, secondary_y=True)
-    fig.update_xaxes(title_text="x", range=_visible_window(x, p_data, p_g))
-    return _layout(fig, "The optimal discriminator: 1 where only data lives, 0 where only fakes live, ½ where they agree", height=420)
+    fig.update_xaxes(title_text="x", range=visible_window(x, p_data, p_g))
+    return layout(fig, "The optimal discriminator: 1 where only data lives, 0 where only fakes live, ½ where they agree", height=420)
 
 
 def sweep_figure(thetas, kl, js, w1, theta_now: float, unit_label: str) -> go.Figure:
@@ -141,7 +141,7 @@ def sweep_figure(thetas, kl, js, w1, theta_now: float, unit_label: str) -> go.Fi
                   annotation_text=f"θ = {theta_now:+.2f}", annotation_position="bottom right")
     fig.update_xaxes(title="θ (where Q sits; P sits at 0)")
     fig.update_yaxes(title="value", rangemode="tozero")
-    return _layout(fig, "Distance between P at 0 and Q at θ, as θ moves", height=420)
+    return layout(fig, "Distance between P at 0 and Q at θ, as θ moves", height=420)
 
 
 def likelihood_figure(locs, avg_loglik, minus_ce, kl, n_samples: int) -> go.Figure:
@@ -155,7 +155,7 @@ def likelihood_figure(locs, avg_loglik, minus_ce, kl, n_samples: int) -> go.Figu
     fig.update_xaxes(title="μ, the model's location")
     fig.update_yaxes(title_text="log-likelihood (nats)", secondary_y=False)
     fig.update_yaxes(title_text="KL (nats)", secondary_y=True)
-    return _layout(fig, "Maximising likelihood (solid, left axis) = minimising KL (dashed, right axis)", height=380)
+    return layout(fig, "Maximising likelihood (solid, left axis) = minimising KL (dashed, right axis)", height=380)
 
 
 def journey_dot(steps) -> str:

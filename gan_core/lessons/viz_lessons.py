@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from gan_core.lessons.viz import _layout, _visible_window
+from gan_core.lessons.viz import layout, visible_window
 from gan_core.palette import ACCENT, ALT, DARK, GREY, P_COLOR, Q_COLOR
 
 SAT_COLOR = DARK  # the saturating loss
@@ -46,7 +46,7 @@ def generator_losses_figure(d, loss_sat, loss_ns, grad_sat, grad_ns, wrt: str) -
         fig.update_yaxes(range=[-12, 0.5], row=1, col=2)
     fig.update_yaxes(title_text="nats", row=1, col=1)
     fig.update_yaxes(title_text="nats per unit", row=1, col=2)
-    return _legend_below(_layout(fig, "The two generator losses and the gradients they pass back", height=460), 460)
+    return _legend_below(layout(fig, "The two generator losses and the gradients they pass back", height=460), 460)
 
 
 def saturation_figure(x, p, q, d_star, density_sat, density_ns) -> go.Figure:
@@ -66,8 +66,8 @@ def saturation_figure(x, p, q, d_star, density_sat, density_ns) -> go.Figure:
     fig.update_yaxes(title_text="D*(x)", range=[-0.02, 1.02], tickvals=[0, 0.25, 0.5, 0.75, 1], showgrid=False,
                      row=1, col=1, secondary_y=True)
     fig.update_yaxes(title_text="nats per unit θ per unit x", row=2, col=1)
-    fig.update_xaxes(title_text="x", row=2, col=1, range=_visible_window(x, p, q))
-    return _legend_below(_layout(fig, "Pull the generator away: D* saturates at 0 on the fakes", height=620), 620)
+    fig.update_xaxes(title_text="x", row=2, col=1, range=visible_window(x, p, q))
+    return _legend_below(layout(fig, "Pull the generator away: D* saturates at 0 on the fakes", height=620), 620)
 
 
 def gradient_sweep_figure(thetas, sat, ns, theta_now: float) -> go.Figure:
@@ -78,7 +78,7 @@ def gradient_sweep_figure(thetas, sat, ns, theta_now: float) -> go.Figure:
                   annotation_text=f"θ = {theta_now:+.2f}", annotation_position="bottom right")
     fig.update_yaxes(type="log", title="|dL/dθ| (nats per unit θ, log scale)", exponentformat="power")
     fig.update_xaxes(title="θ, the generator's mean (the data sits at 0)")
-    return _layout(fig, "Size of the generator's gradient as it moves away from the data", height=400)
+    return layout(fig, "Size of the generator's gradient as it moves away from the data", height=400)
 
 
 def contrast_figure(d, parts: dict, thetas, exact, approx) -> go.Figure:
@@ -97,7 +97,7 @@ def contrast_figure(d, parts: dict, thetas, exact, approx) -> go.Figure:
     fig.update_yaxes(title_text="nats", range=[-3, 0.3], row=1, col=1)
     fig.update_xaxes(title_text="θ, the generator's mean", row=1, col=2)
     fig.update_yaxes(title_text="nats", row=1, col=2)
-    return _legend_below(_layout(fig, "Contrast maximisation: tangents at D = 1 and D = 0 (shaded: the error)", height=480), 480)
+    return _legend_below(layout(fig, "Contrast maximisation: tangents at D = 1 and D = 0 (shaded: the error)", height=480), 480)
 
 
 # --------------------------------------------------------------------------- f-GAN
@@ -122,16 +122,16 @@ def legendre_figure(u, f_vals, t, conj_vals, tangent, label: str) -> go.Figure:
     fig.update_yaxes(range=[bottom - pad, top + pad], row=1, col=1)
     fig.update_xaxes(title_text="u = p(x)/q(x)", row=1, col=1)
     fig.update_xaxes(title_text="t", row=1, col=2)
-    return _legend_below(_layout(fig, f"{label}: the Legendre construction", height=460), 460)
+    return _legend_below(layout(fig, f"{label}: the Legendre construction", height=460), 460)
 
 
 def densities_figure(x, p, q, title: str) -> go.Figure:
     fig = go.Figure()
     fig.add_scatter(x=x, y=p, name="P", fill="tozeroy", line=dict(color=P_COLOR, width=3))
     fig.add_scatter(x=x, y=q, name="Q", fill="tozeroy", line=dict(color=Q_COLOR, width=3, dash="dash"))
-    fig.update_xaxes(title="x", range=_visible_window(x, p, q))
+    fig.update_xaxes(title="x", range=visible_window(x, p, q))
     fig.update_yaxes(title="density")
-    return _layout(fig, title, height=300)
+    return layout(fig, title, height=300)
 
 
 def bound_training_figure(steps, bounds, exact: float, unit: str = "nats") -> go.Figure:
@@ -150,7 +150,7 @@ def bound_training_figure(steps, bounds, exact: float, unit: str = "nats") -> go
         fig.update_yaxes(range=[low, high])
     fig.update_xaxes(title="training step")
     fig.update_yaxes(title=unit or "D_f (no unit: no logarithm)")
-    return _layout(fig, "The bound climbs towards D_f from below", height=360)
+    return layout(fig, "The bound climbs towards D_f from below", height=360)
 
 
 def critic_vs_optimal_figure(x, t_learned, t_optimal, p, q, unit: str = "nats") -> go.Figure:
@@ -161,7 +161,7 @@ def critic_vs_optimal_figure(x, t_learned, t_optimal, p, q, unit: str = "nats") 
                     secondary_y=True)
     fig.add_scatter(x=x, y=_finite(t_optimal), name="optimal T*(x) = f′(p/q)", line=dict(color=GREY, width=3, dash="dot"))
     fig.add_scatter(x=x, y=_finite(t_learned), name="learned T(x)", line=dict(color=DARK, width=3))
-    window = _visible_window(x, p, q)
+    window = visible_window(x, p, q)
     inside = (np.asarray(x) >= window[0]) & (np.asarray(x) <= window[1])
     vals = np.concatenate([_finite(t_learned)[inside], _finite(t_optimal)[inside]])
     vals = vals[np.isfinite(vals)]
@@ -172,7 +172,7 @@ def critic_vs_optimal_figure(x, t_learned, t_optimal, p, q, unit: str = "nats") 
     fig.update_yaxes(title_text=f"T(x) ({unit})" if unit else "T(x) (no unit)", secondary_y=False)
     fig.update_yaxes(title_text="density", showgrid=False, secondary_y=True)
     fig.update_xaxes(title_text="x", range=window)
-    return _layout(fig, "The critic the network learned, against the best possible one", height=380)
+    return layout(fig, "The critic the network learned, against the best possible one", height=380)
 
 
 # ------------------------------------------------------------------------ Wasserstein
@@ -200,11 +200,11 @@ def transport_plan_figure(x, p, q, plan) -> go.Figure:
         fig.add_scatter(x=xs, y=ys, mode="lines", line=dict(color=ACCENT, width=line_width),
                         opacity=0.75, name=f"flow, mass {max(low * top, min_drawn):.2g}–{high * top:.2g}",
                         hoverinfo="skip")
-    window = _visible_window(np.asarray(x, float), np.asarray(p, float), np.asarray(q, float), pad=width)
+    window = visible_window(np.asarray(x, float), np.asarray(p, float), np.asarray(q, float), pad=width)
     fig.update_xaxes(title="x", range=window)
     fig.update_yaxes(showticklabels=False, title="", range=[-1.0, 2.0], zeroline=False)
     fig.update_layout(barmode="overlay")
-    return _layout(fig, "The optimal plan: each line carries mass from P (top) to Q (bottom); thicker = more "
+    return layout(fig, "The optimal plan: each line carries mass from P (top) to Q (bottom); thicker = more "
                         "(flows under 0.1% of the mass not drawn)", height=420)
 
 
@@ -213,10 +213,10 @@ def cdf_area_figure(x, cdf_p, cdf_q, w1: float) -> go.Figure:
     fig.add_scatter(x=x, y=cdf_p, name="F_P", line=dict(color=P_COLOR, width=3, shape="hv"))
     fig.add_scatter(x=x, y=cdf_q, name="F_Q", line=dict(color=Q_COLOR, width=3, shape="hv", dash="dash"),
                     fill="tonexty", fillcolor="rgba(0,158,115,0.3)")
-    fig.update_xaxes(title="x", range=_visible_window(np.asarray(x, float), np.gradient(np.asarray(cdf_p, float)),
+    fig.update_xaxes(title="x", range=visible_window(np.asarray(x, float), np.gradient(np.asarray(cdf_p, float)),
                                                         np.gradient(np.asarray(cdf_q, float)), pad=1.0))
     fig.update_yaxes(title="cumulative probability", range=[0, 1.05])
-    return _layout(fig, f"W1 is the shaded area between the CDFs: {w1:.4g} (units of x)", height=360)
+    return layout(fig, f"W1 is the shaded area between the CDFs: {w1:.4g} (units of x)", height=360)
 
 
 def assignment_figure(a, b, col) -> go.Figure:
@@ -232,7 +232,7 @@ def assignment_figure(a, b, col) -> go.Figure:
                     name="Q points")
     fig.update_yaxes(scaleanchor="x", scaleratio=1, title="y")
     fig.update_xaxes(title="x")
-    return _layout(fig, "Each P point moves to one Q point; the lines are the cheapest way to do it", height=460)
+    return layout(fig, "Each P point moves to one Q point; the lines are the cheapest way to do it", height=460)
 
 
 def critic_figure(x, p, q, snapshot, method_label: str) -> go.Figure:
@@ -255,10 +255,10 @@ def critic_figure(x, p, q, snapshot, method_label: str) -> go.Figure:
     top = max(1.3, float(np.nanmax(np.abs(slope))) * 1.1 if slope.size else 1.3)
     fig.update_yaxes(title_text="f′(x)", range=[-top, top], row=2, col=1)
     fig.update_xaxes(title_text="x", row=2, col=1)
-    window = _visible_window(np.asarray(x, float), np.asarray(p, float), np.asarray(q, float), pad=1.0)
+    window = visible_window(np.asarray(x, float), np.asarray(p, float), np.asarray(q, float), pad=1.0)
     fig.update_xaxes(range=window)
     fig.update_layout(barmode="overlay")
-    return _legend_below(_layout(fig, "The trained critic and its slope", height=620), 620)
+    return _legend_below(layout(fig, "The trained critic and its slope", height=620), 620)
 
 
 def critic_history_figure(steps, estimates, w1: float) -> go.Figure:
@@ -269,4 +269,4 @@ def critic_history_figure(steps, estimates, w1: float) -> go.Figure:
                     line=dict(color=DARK, width=3), marker=dict(size=4))
     fig.update_xaxes(title="training step")
     fig.update_yaxes(title="units of x")
-    return _layout(fig, "The critic's estimate during training, against the true W1", height=340)
+    return layout(fig, "The critic's estimate during training, against the true W1", height=340)
