@@ -2,6 +2,7 @@
 import streamlit as st
 
 from pages.ui.chrome import LESSONS, finish_page, presenter_mode_controls, start_page
+from pages.ui.presenter import finish_lesson, lesson_bar, start_lesson
 
 st.set_page_config(page_title="GANs from the ground up", page_icon="assets/favicon.png", layout="wide")
 
@@ -17,6 +18,9 @@ sections["Reference"] = [
 ]
 page = st.navigation(sections)
 presenter_mode_controls()
+lesson_bar(page)
 start_page()
+start_lesson()
 page.run()
 finish_page()
+finish_lesson(page)

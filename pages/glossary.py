@@ -8,6 +8,8 @@ from streamlit.errors import StreamlitPageNotFoundError
 
 from gan_core.lessons import viz
 from pages.ui.chrome import LESSONS, next_lesson, page_header
+from pages.ui.figures import diagram
+from pages.ui.widgets import literal
 
 page_header(
     "Glossary of symbols",
@@ -113,13 +115,15 @@ def lesson_links(names) -> None:
 
 
 st.markdown("Where the symbols of the GAN game sit:")
-st.graphviz_chart(viz.gan_architecture_dot(), width="stretch")
+diagram(viz.gan_architecture_dot())
 
-query = st.text_input("Find a symbol or a word", key="glossary_filter", bind="query-params",
-                      placeholder="e.g. entropy, critic, λ").strip().lower()
+typed = st.text_input("Find a symbol or a word", key="glossary_filter", bind="query-params",
+                      placeholder="e.g. entropy, critic, λ", max_chars=100).strip()
+query = typed.lower()
 shown = [e for e in ENTRIES if not query or any(query in part.lower() for part in e[1:4])]
 if not shown:
-    st.info(f"No symbol matches “{query}”. Clear the box to see all {len(ENTRIES)}.")
+    # What was typed (or came with a link) is shown as written, never as Markdown: no link, no image.
+    st.info(f"No symbol matches {literal(typed)}. Clear the box to see all {len(ENTRIES)}.")
 
 group = None
 for entry_group, latex, name, meaning, lessons in shown:

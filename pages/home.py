@@ -4,7 +4,7 @@ import streamlit as st
 
 from gan_core.lessons import toy1d, viz
 from pages.ui.chrome import LESSONS, page_header
-from pages.ui.figures import figure, plot
+from pages.ui.figures import diagram, figure, plot
 
 page_header(
     "GANs from the ground up",
@@ -40,7 +40,7 @@ al.'s words a minimax game between $G$ and $D$:
 st.latex(r"\min_G \max_D \; V(D, G) = \mathbb{E}_{x \sim p_{data}}\big[\log D(x)\big]"
          r" + \mathbb{E}_{z \sim p_z}\big[\log\big(1 - D(G(z))\big)\big]")
 st.subheader("The path")
-st.graphviz_chart(viz.journey_dot([(lesson.title, lesson.section) for lesson in LESSONS]), width="stretch")
+diagram(viz.journey_dot([(lesson.title, lesson.section) for lesson in LESSONS]))
 for number, lesson in enumerate(LESSONS, start=1):
     st.page_link(lesson.path, label=f"{number}. {lesson.title}", icon=lesson.icon)
     st.caption(lesson.question)

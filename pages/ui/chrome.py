@@ -161,24 +161,53 @@ def finish_page() -> None:
                 + _WARM_SCRIPT.format(files=json.dumps(_warm_files())), unsafe_allow_javascript=True)
 
 
+#: The start page, first on the guided path (it is no lesson: app.py gives it the root URL).
+HOME = Lesson("pages/home.py", "Start here", ":material/home:", "", "", "")
+
+
+def neighbours(url_path: str) -> tuple[Lesson | None, Lesson | None]:
+    """The pages before and after ``url_path`` on the guided path: the start page, then
+    :data:`LESSONS`; after the last lesson comes the start page again.  Off the path (the
+    glossary): no previous page, and the start page next."""
+    path = [HOME, *LESSONS]
+    where = [lesson.url_path for lesson in path]
+    if url_path not in where:
+        return None, HOME
+    i = where.index(url_path)
+    return (path[i - 1] if i > 0 else None), (path[i + 1] if i + 1 < len(path) else HOME)
+
+
+def nav_link(lesson: Lesson, direction: str) -> None:
+    """A "Previous: ..." or "Next: ..." link (``direction``: "previous" or "next"); the start page's
+    is "Start here" going back and "Back to the start" going on."""
+    if lesson is HOME:
+        label, icon = ("Start here", ":material/home:") if direction == "previous" else \
+            ("Back to the start", ":material/home:")
+    elif direction == "previous":
+        label, icon = f"Previous: {lesson.title}", ":material/arrow_back:"
+    else:
+        label, icon = f"Next: {lesson.title} →", ":material/arrow_forward:"
+    try:
+        st.page_link(lesson.path, label=label, icon=icon)
+    except StreamlitPageNotFoundError:
+        # Only when a page runs on its own (AppTest of one file): there is no navigation to link into.
+        st.markdown(f"**{label}**")
+
+
 def next_lesson(current_file: str, summary: list[str] | None = None) -> None:
-    """Close a page: what the visitor should have seen, and a link to the next lesson."""
+    """Close a page: what the visitor should have seen, and links to the previous and next pages."""
     st.divider()
     if summary:
         st.markdown("**What you should have seen**")
         st.markdown("\n".join(f"- {line}" for line in summary))
-    names = [Path(lesson.path).name for lesson in LESSONS]
-    name = Path(current_file).name
-    if name in names and names.index(name) + 1 < len(LESSONS):
-        following = LESSONS[names.index(name) + 1]
-        target, label, icon = following.path, f"Next: {following.title} →", ":material/arrow_forward:"
-    else:
-        target, label, icon = "pages/home.py", "Back to the start", ":material/home:"
-    try:
-        st.page_link(target, label=label, icon=icon)
-    except StreamlitPageNotFoundError:
-        # Only when a page runs on its own (AppTest of one file): there is no navigation to link into.
-        st.markdown(f"**{label}**")
+    lesson = lesson_for(current_file)
+    # A reference page (the glossary) is off the path: only the way back to the start.
+    previous, following = neighbours(lesson.url_path) if lesson else (None, HOME)
+    with st.container(horizontal=True, gap="medium", key="gan_bottom_nav"):
+        if previous is not None:
+            nav_link(previous, "previous")
+        if following is not None:
+            nav_link(following, "next")
 
 
 def show_error(message: str) -> None:
@@ -195,6 +224,20 @@ html { font-size: 22px; }
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stToolbar"],
 [data-testid="stDecoration"] { display: none !important; }
 [data-testid="stMainBlockContainer"] { max-width: 100% !important; padding: 1.5rem 2.5rem !important; }
+.gan-outline-button { font: inherit; font-size: 0.9rem; background: none; border: none; color: inherit;
+  cursor: pointer; padding: 0.25rem 0.5rem; border-radius: 0.5rem; }
+.gan-outline-button:hover { color: #ff4b4b; }
+#gan-outline { position: fixed; z-index: 1000100; top: 4vh; left: 50%; transform: translateX(-50%);
+  width: min(60rem, 92vw); max-height: 92vh; overflow-y: auto; padding: 1rem 1.5rem; border-radius: 0.75rem;
+  background: #ffffff; color: #262730; box-shadow: 0 0.5rem 2.5rem rgba(0, 0, 0, 0.35); font-family: inherit; }
+#gan-outline[hidden] { display: none; }
+#gan-outline .gan-outline-title { font-size: 1.3rem; font-weight: 700; margin-bottom: 0.5rem; }
+#gan-outline ol { margin: 0; padding-left: 1.8rem; }
+#gan-outline li { font-size: 1.05rem; margin: 0.3rem 0; }
+#gan-outline button { font: inherit; text-align: left; background: none; border: none; padding: 0.15rem 0.3rem;
+  color: #0054a3; cursor: pointer; border-radius: 0.3rem; }
+#gan-outline button:hover, #gan-outline button:focus { background: #e8f0fa; outline: none; }
+#gan-outline .gan-outline-hint { margin-top: 0.6rem; font-size: 0.75rem; color: #6b6f7b; }
 </style>
 """
 
@@ -213,10 +256,9 @@ def presenter_mode() -> bool:
 
 
 def presenter_mode_controls() -> None:
-    """The presenter switch (sidebar, and `?present=true` in the URL); styles the page when on."""
+    """The presenter switch (sidebar, and `?present=true` in the URL); styles the page when on.
+    Presenter navigation (keys, bar, outline, reset) is :mod:`pages.ui.presenter`'s."""
     st.sidebar.toggle("Presenter mode", key=PRESENTER_KEY, bind="query-params",
                       help="Large type and figures for a projector, no sidebar. Add ?present=true to any link.")
     st.html(_PRESENTER_CSS if presenter_mode() else _COMPACT_CSS)
-    if presenter_mode():
-        st.button("Leave presenter mode", icon=":material/close_fullscreen:", key="leave_presenter",
-                  on_click=lambda: st.session_state.update({PRESENTER_KEY: False}))
+    # "Leave presenter mode" sits in the presenter's bar (pages.ui.presenter.lesson_bar).

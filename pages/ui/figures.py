@@ -73,3 +73,12 @@ def figure_downloads(fig, key: str, title: str | None = None) -> None:
                 file_name=f"{stem}.{fmt}", mime=mime, key=f"{key}__{fmt}", icon=icon, on_click="ignore",
                 type="tertiary", help=f"{fmt.upper()}: {what}. Made on the server when you click; the first "
                                       "one takes a few seconds.")
+
+
+def diagram(dot: str) -> None:
+    """A Graphviz diagram, full width at most (its text is never larger than the page's: see
+    ``pages.ui.presenter``).  In presenter mode a left-to-right diagram is laid out top to bottom:
+    narrower, so its text can grow with presenter mode's type on a 1280-pixel projector."""
+    if presenter_mode():
+        dot = dot.replace("rankdir=LR", "rankdir=TB")
+    st.graphviz_chart(dot, width="stretch")

@@ -65,3 +65,21 @@ def unit_choice(key: str = "unit") -> str:
     return st.radio("Unit for entropies and divergences", ["bits", "nats"], horizontal=True, key=key,
                     bind="query-params",
                     help="bits use log base 2, nats the natural log; 1 nat = 1/ln 2 ≈ 1.443 bits.")
+
+
+def literal(text: str) -> str:
+    """``text`` as a Markdown code span, so that text a visitor typed (or a link carried) is shown
+    exactly as written and never rendered: no link, no image fetched, no colour or icon directive,
+    no LaTeX, no HTML.  The fence is one backtick longer than the longest run of backticks inside,
+    with a space inside each fence when the text starts or ends with a backtick (CommonMark's
+    code-span rules).  Whitespace (newlines included) becomes single spaces."""
+    text = " ".join(str(text).split())
+    if not text:
+        return ""
+    run = longest = 0
+    for char in text:
+        run = run + 1 if char == "`" else 0
+        longest = max(longest, run)
+    fence = "`" * (longest + 1)
+    pad = " " if text[:1] == "`" or text[-1:] == "`" else ""
+    return f"{fence}{pad}{text}{pad}{fence}"

@@ -53,3 +53,20 @@ def test_glossary_is_in_the_navigation_but_not_on_the_guided_path():
     at = open_page(PAGE)
     last = _links(at)[-1]
     assert last.page == "home" and last.label == "Back to the start"
+
+
+HOSTILE = "[Session expired, log in](https://evil.example/l) ![b](https://evil.example/b.png) :red[x] $x$"
+
+
+def test_a_filter_from_a_link_is_echoed_as_written_never_as_markdown():
+    """A link can set the filter: the 'no match' message shows that text inside a code span (the one
+    Markdown construct that prints its content literally), so no link is drawn and no image fetched."""
+    at = open_page(PAGE)
+    at.text_input(key="glossary_filter").set_value(HOSTILE).run()
+    assert_clean(at)
+    message = at.info[0].value
+    assert f"`{HOSTILE}`" in message
+    outside = message.replace(f"`{HOSTILE}`", "")
+    assert "evil.example" not in outside and "](" not in outside
+    # Nothing else on the page repeats it.
+    assert not [m.value for m in at.markdown if "evil.example" in m.value]
