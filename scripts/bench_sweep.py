@@ -5,15 +5,15 @@ For each loss (lab defaults on ring8), with the same torch threads for both:
 * ``sequential``: E stand-alone runs (:class:`gan_core.lab.trainer.Trainer`) one after another;
 * ``stacked``: the same E runs as one :class:`gan_core.lab.engine._Engine` (what a sweep does);
 * the ratio of their throughputs (run-iterations per second; goal on 2 CPU cores: >= 6x at E = 16);
-* the matrix work of one run-iteration, counted by ``torch.utils.flop_counter.FlopCounterMode``
-  (forward and backward matrix products), and the GFLOP/s both achieve, next to the peak of
+* the matrix work of one run-iteration (forward and backward matrix products, counted op by op
+  as torch dispatches them), and the GFLOP/s both achieve, next to the peak of
   ``torch.bmm`` at the lab's shape (E x 256 x 64 @ 64 x 64) measured in the same run.
 
 Rounds alternate sequential and stacked and the median is kept, so a load that comes and goes
 hits both alike; the machine's load average is printed with the figures.  GPU rows run only where
 CUDA is available (the CUDA-graph path of issue 19 is not written).
 
-    .venv/bin/python scripts/bench_sweep.py [--threads 2] [--stack 16] [--iters 20] [--json out.json]
+    .venv/bin/python scripts/bench_sweep.py [--threads 2] [--stack 16] [--iters 20] [--record docs/bench_device.json]
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
+from torch.utils._python_dispatch import TorchDispatchMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gan_core.lab.config import lab_defaults  # noqa: E402
@@ -39,13 +39,35 @@ def _sync(device):
         torch.cuda.synchronize()
 
 
+class _MatmulFlops(TorchDispatchMode):
+    """Counts 2 m n k per matrix product (mm, addmm, bmm, baddbmm) of every op torch dispatches.
+
+    (torch.utils.flop_counter.FlopCounterMode counts the same, but its module hooks refuse the
+    gradient penalty's inner autograd.grad.)
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.flops = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        name = func.overloadpacket.__name__
+        if name in ("bmm", "baddbmm"):
+            a, b = args[-2:] if name == "bmm" else args[1:3]
+            self.flops += 2 * a.shape[0] * a.shape[1] * a.shape[2] * b.shape[2]
+        elif name in ("mm", "addmm"):
+            a, b = args[-2:] if name == "mm" else args[1:3]
+            self.flops += 2 * a.shape[0] * a.shape[1] * b.shape[1]
+        return func(*args, **(kwargs or {}))
+
+
 def flops_per_iteration(loss: str, device) -> float:
-    """Matrix FLOPs of one iteration of one run (forward and backward), counted by torch."""
+    """Matrix FLOPs of one iteration of one run (forward and backward), counted op by op."""
     eng = _Engine([lab_defaults(loss, "ring8", snapshot_every=0)], make_dataset("ring8"), [0], device)
     eng.step()
-    with FlopCounterMode(display=False) as fc:
+    with _MatmulFlops() as fc:
         eng.step()
-    return float(fc.get_total_flops())
+    return float(fc.flops)
 
 
 def stacked_rate(loss: str, e: int, iters: int, device) -> float:
@@ -121,7 +143,9 @@ def main(argv=None) -> int:
     p.add_argument("--iters", type=int, default=20, help="iterations per run and measurement (default 20)")
     p.add_argument("--rounds", type=int, default=3, help="alternating rounds; the median is kept (default 3)")
     p.add_argument("--losses", default="minimax,wgan-gp")
-    p.add_argument("--json", default=None)
+    p.add_argument("--json", default=None, help="write the figures here")
+    p.add_argument("--record", default=None,
+                   help="merge the figures into this JSON file under the key 'sweep' (docs/bench_device.json)")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     losses = args.losses.split(",")
@@ -136,8 +160,14 @@ def main(argv=None) -> int:
         print("cuda: skipped (no CUDA device)")
     out["load_after"] = os.getloadavg()[0]
     print(f"load average after {out['load_after']:.1f}")
+    out["cpu"]["name"] = f"{os.cpu_count()} CPU cores (shared)"
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=1))
+    if args.record:
+        rec = Path(args.record)
+        data = json.loads(rec.read_text()) if rec.exists() else {}
+        data["sweep"] = out
+        rec.write_text(json.dumps(data, indent=1) + "\n")
     return 0
 
 

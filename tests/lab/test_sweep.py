@@ -160,3 +160,27 @@ def test_sweep_cli_reports_bad_settings_without_a_traceback(capsys):
     assert "unknown loss 'gan'" in capsys.readouterr().err
     assert toy_train.main(["sweep", "--lrs", "fast", "--seeds", "1"]) == 2
     assert "--lrs" in capsys.readouterr().err
+
+
+def test_the_benchmark_counts_matrix_flops_as_torch_does():
+    # scripts/bench_sweep.py counts its own (torch's counter refuses the gradient penalty);
+    # where torch's FlopCounterMode works (no penalty) the two agree.
+    import importlib.util
+    from pathlib import Path
+
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from gan_core.lab.engine import _Engine
+    from gan_core.lab.toy2d import make_dataset
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "bench_sweep.py"
+    spec = importlib.util.spec_from_file_location("bench_sweep", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    cpu = torch.device("cpu")
+    eng = _Engine([lab_defaults("lsgan", "ring8", snapshot_every=0)], make_dataset("ring8"), [0], cpu)
+    eng.step()
+    with FlopCounterMode(display=False) as fc:
+        eng.step()
+    assert bench.flops_per_iteration("lsgan", cpu) == fc.get_total_flops() > 4e7
+    assert bench.flops_per_iteration("wgan-gp", cpu) > 3 * fc.get_total_flops()  # 3 critic steps + penalty
