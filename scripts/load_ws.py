@@ -425,58 +425,56 @@ def _mb(sample) -> float | None:
 
 # --- the cross-check: the same page in Chromium, timed on the browser's own clock -------------
 
-#: Runs in the page before its scripts: note when each websocket opens (is constructed) and when
-#: each of its messages arrives, on performance.now()'s clock.
-WS_TIMES_PROBE = """
-(() => {
-  const Orig = window.WebSocket;
-  window.__ws = [];
-  function Timed(url, protocols) {
-    const ws = protocols === undefined ? new Orig(url) : new Orig(url, protocols);
-    const rec = {url: String(url), start: performance.now(), msgs: []};
-    window.__ws.push(rec);
-    ws.addEventListener("message", () => rec.msgs.push(performance.now()));
-    return ws;
-  }
-  Timed.prototype = Orig.prototype;
-  for (const k of ["CONNECTING", "OPEN", "CLOSING", "CLOSED"]) Timed[k] = Orig[k];
-  window.WebSocket = Timed;
-})();
-"""
+def browser_first_run_s(url: str, page: str, rounds: int, chromium: str = "/usr/bin/chromium") -> list[dict]:
+    """Per round, Chromium's own network timestamps (DevTools protocol) for the page's websocket:
+    ``open_to_finished_s`` from the handshake request to the first ``script_finished`` frame that
+    is not cut short (what this client times as ``first_s``), and ``rerun_to_finished_s`` from the
+    rerun_script frame the page sent to that one.  Frames are decoded here with streamlit.proto."""
+    import base64
 
-
-def browser_first_run_s(url: str, page: str, rounds: int, chromium: str = "/usr/bin/chromium") -> list[float]:
-    """Seconds from the page's websocket opening to its first finished run, as Chromium sees it.
-
-    The frames are decoded here (Playwright hands them over in order) to find the first
-    ``script_finished`` that is not cut short; its arrival time comes from the page's clock."""
     from playwright.sync_api import sync_playwright
 
-    times = []
+    results = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
         try:
             for _ in range(rounds):
                 context = browser.new_context()
                 tab = context.new_page()
-                tab.add_init_script(WS_TIMES_PROBE)
-                kinds: list[str] = []
+                cdp = context.new_cdp_session(tab)
+                cdp.send("Network.enable")
+                seen: dict = {}
 
-                def on_socket(ws):
-                    if ws.url.endswith("/_stcore/stream"):
-                        ws.on("framereceived", lambda payload: kinds.append(_frame_kind(payload)))
-                tab.on("websocket", on_socket)
+                def created(e):
+                    if e["url"].endswith("/_stcore/stream") and "id" not in seen:
+                        seen["id"] = e["requestId"]
+
+                def handshake(e):
+                    if e["requestId"] == seen.get("id") and "open" not in seen:
+                        seen["open"] = e["timestamp"]
+
+                def sent(e):
+                    if e["requestId"] == seen.get("id") and "rerun" not in seen:
+                        seen["rerun"] = e["timestamp"]
+
+                def received(e):
+                    if e["requestId"] == seen.get("id") and "finished" not in seen:
+                        if _frame_kind(base64.b64decode(e["response"]["payloadData"])) == "finished":
+                            seen["finished"] = e["timestamp"]
+                cdp.on("Network.webSocketCreated", created)
+                cdp.on("Network.webSocketWillSendHandshakeRequest", handshake)
+                cdp.on("Network.webSocketFrameSent", sent)
+                cdp.on("Network.webSocketFrameReceived", received)
                 tab.goto(url.rstrip("/") + page)
                 deadline = time.time() + 120
-                while "finished" not in kinds and time.time() < deadline:
+                while "finished" not in seen and time.time() < deadline:
                     tab.wait_for_timeout(50)
-                record = tab.evaluate("window.__ws.find(r => r.url.endsWith('/_stcore/stream'))")
-                index = kinds.index("finished")
-                times.append((record["msgs"][index] - record["start"]) / 1000)
+                results.append({"open_to_finished_s": seen["finished"] - seen["open"],
+                                "rerun_to_finished_s": seen["finished"] - seen["rerun"]})
                 context.close()
         finally:
             browser.close()
-    return times
+    return results
 
 
 def _frame_kind(payload) -> str:
@@ -495,9 +493,12 @@ def cross_check(args) -> dict:
                                                   "--timeout-s", str(args.timeout_s)])))
         client.append(result["pages"][args.page[0]]["first_max_s"])
         browser.extend(browser_first_run_s(args.url, args.page[0], 1))
-    return {"page": args.page[0], "client_s": client, "browser_s": browser,
-            "client_median_s": statistics.median(client), "browser_median_s": statistics.median(browser),
-            "difference_ms": round(1000 * (statistics.median(client) - statistics.median(browser)), 1),
+    opened = [b["open_to_finished_s"] for b in browser]
+    rerun = [b["rerun_to_finished_s"] for b in browser]
+    return {"page": args.page[0], "client_s": client, "browser_open_to_finished_s": opened,
+            "browser_rerun_to_finished_s": rerun, "client_median_s": statistics.median(client),
+            "browser_median_s": statistics.median(opened),
+            "difference_ms": round(1000 * (statistics.median(client) - statistics.median(opened)), 1),
             "load_average": os.getloadavg()}
 
 
