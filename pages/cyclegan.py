@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
+from pages.cyclegan_quality import has_baselines, quality_rows, quality_sentences
 from pages.ui.chrome import next_lesson, page_header, show_error
 
 MODELS = {
@@ -301,8 +302,10 @@ else:
                 st.caption("Without the cycle term each generator only has to fool its discriminator: it "
                            "may draw a tidy digit, but nothing forces it to be the same digit, and "
                            "the way back cannot recover the input. Adversarial losses alone often send every "
-                           "input to one convincing output — the mode collapse that the CycleGAN paper "
-                           "(Zhu et al. 2017, section 3.2) names as the reason for the cycle term. Count the "
+                           "input to one convincing output: the CycleGAN paper (Zhu et al. 2017, arXiv:1703.10593, "
+                           "section 1) reports this mode collapse when the adversarial objective is optimised alone, "
+                           "and its section 3.2 adds that even without it, any shuffling of the target images fools "
+                           "the discriminator as well: the two reasons for the cycle term. Count the "
                            "different digits in the last column.")
 
 if x is not None:
@@ -316,6 +319,31 @@ if x is not None:
         help="The round trip above" + (" and the comparison without the cycle term" if len(grid_rows) > 1 else "")
              + ", with their captions, in one picture.")
 
+st.subheader("How good is it? Measured on held-out images")
+metrics = card.get("metrics", {})
+rows = quality_rows(metrics, (domain_a, domain_b))
+if not rows:
+    st.info("This model's card has no quality measurements yet (the training script's evaluation writes them).")
+else:
+    held_out = metrics.get("held_out_images", {})
+    st.markdown(
+        "Measured by the training script on images the model never saw"
+        + (f" ({held_out.get('a', '?')} {domain_a} and {held_out.get('b', '?')} {domain_b})" if held_out else "")
+        + ", next to what the same measurement gives without the model: the untranslated input (doing nothing) "
+          "and, where measured, a 3×3 blur of it. A translation is worth something only where it beats them.")
+    st.table(rows, hide_index=True)
+    sentences = quality_sentences(metrics, (domain_a, domain_b))
+    if sentences:
+        st.markdown("**In words:**\n" + "\n".join(f"- {sentence}" for sentence in sentences))
+    elif not has_baselines(metrics):
+        st.caption("This card has no baseline figures yet (the untranslated input, a blur): the numbers say "
+                   "how much the model keeps, not whether it translates.")
+    definitions = metrics.get("definitions", {})
+    if definitions:
+        with st.expander("How each number is measured (from the card)"):
+            st.markdown("\n".join(f"- `{key}`: {text}" for key, text in definitions.items()
+                                   if isinstance(text, str) and key in metrics))
+
 with st.expander("Where the models and pictures come from"):
     data = card.get("data", {})
     training = card.get("training", {})
@@ -328,10 +356,6 @@ with st.expander("Where the models and pictures come from"):
         st.markdown("Emoji artwork: Noto Emoji © Google, Apache License 2.0; Twemoji © Twitter, Inc and other "
                     "contributors, CC-BY 4.0 (https://creativecommons.org/licenses/by/4.0/); both via the "
                     "emoji-datasource npm packages by Cal Henderson (MIT). Images were downscaled to 32 × 32.")
-    metrics = card.get("metrics", {})
-    if metrics:
-        st.markdown("Measured on held-out images when the model was trained (from its card):")
-        st.json({k: v for k, v in metrics.items() if k != "definitions"}, expanded=False)
 
 next_lesson(__file__, [
     "G(x) alone can look right without keeping the input's content; the cycle term ③ vs ① ties them.",

@@ -70,7 +70,7 @@ def test_toggle_compares_with_the_model_trained_without_cycle_term(monkeypatch, 
     at.toggle(key="cg_nocycle").set_value(True).run()
     assert not at.exception
     assert any(m.label.startswith("Cycle L1 without") for m in at.metric)
-    assert len(at.table) == 1
+    assert sum("model" in t.value.columns for t in at.table) == 1  # the comparison (the other is the card's quality)
 
 
 def test_bad_uploads_give_a_message_and_the_page_keeps_working(monkeypatch, tiny_root):
@@ -164,3 +164,121 @@ def test_switching_the_model_then_moving_the_gallery_never_crashes(monkeypatch, 
         at.slider(key="cg_example").set_value(2).run()
         assert not at.exception, (stale, [e.value for e in at.exception])
         assert at.radio(key="cg_direction").value in ("a2b", "b2a")
+
+
+# ------------------------------------------------------------- measured quality (issue 21 item 9, issue 16 item 1)
+FUTURE = {  # keys as the evaluation may write them: a metric, and the same for the baselines
+    "domain_share_a2b": 0.9712, "domain_share_a2b_do_nothing": 0.0288, "domain_share_a2b_real_target": 0.985,
+    "domain_share_b2a": 0.955, "domain_share_b2a_identity": 0.0412,
+    "frechet_a2b": 3.21, "frechet_a2b_identity": 41.5,
+    "ssim_b2a": 0.402, "ssim_b2a_identity": 0.369, "ssim_b2a_blur": 0.388,
+    "l1_b2a_translation": 0.301, "l1_b2a_do_nothing": 0.3092, "l1_b2a_blur": 0.289,
+    "some_new_score_a2b": 1.5, "some_new_score_a2b_identity": 2.5,
+}
+
+
+def test_card_keys_are_read_by_their_parts():
+    from pages.cyclegan_quality import parse_key
+
+    assert parse_key("cycle_l1_a") == ("cycle_l1", "a2b", "model")
+    assert parse_key("identity_l1_b") == ("identity_l1", "b2a", "model")
+    assert parse_key("label_agreement_b2a") == ("label_agreement", "b2a", "model")
+    assert parse_key("l1_a2b_do_nothing") == ("l1", "a2b", "input")
+    assert parse_key("l1_a2b_translation") == ("l1", "a2b", "model")
+    assert parse_key("ssim_b2a_blur") == ("ssim", "b2a", "blur")
+    assert parse_key("domain_share_a2b_identity") == ("domain_share", "a2b", "input")
+    assert parse_key("domain_share_b2a_real_target") == ("domain_share", "b2a", "real")
+    assert parse_key("label_agreement_a2b_do_nothing") == ("label_agreement", "a2b", "input")
+    assert parse_key("classifier_accuracy_real_b") == ("classifier_accuracy", "b2a", "real")
+    assert parse_key("samples") is None and parse_key("target") is None
+
+
+def test_new_metric_keys_with_baselines_appear_in_the_table_and_in_words():
+    from pages.cyclegan_quality import quality_rows, quality_sentences
+
+    rows = quality_rows(FUTURE, ("handwritten", "printed"))
+    cell = {(r["direction"], r["measured"]): r for r in rows}
+    share = cell[("handwritten → printed", "judged printed by the domain classifier")]
+    assert (share["this model"], share["untranslated input (doing nothing)"], share["real images (no generator)"]) \
+        == ("97.1%", "2.9%", "98.5%")
+    ssim = cell[("printed → handwritten", "SSIM to the true handwritten counterpart (7×7 window)")]
+    assert (ssim["this model"], ssim["untranslated input (doing nothing)"], ssim["3×3 blur of the input"]) == \
+        ("0.402", "0.369", "0.388")
+    unknown = cell[("handwritten → printed", "some new score")]  # no words for it: shown, not judged
+    assert (unknown["this model"], unknown["better"]) == ("1.500", "")
+    assert len(rows) == 6
+    said = quality_sentences(FUTURE, ("handwritten", "printed"))
+    assert ("handwritten → printed: judged printed in 97.1% of translations, against 2.9% of the "
+            "untranslated inputs and 98.5% of real printed images (better than doing nothing).") in said
+    # verdicts computed from the numbers: L1 0.301 beats doing nothing (0.3092) but not a blur (0.289)
+    l1 = next(s for s in said if "L1 distance" in s)
+    assert "0.301" in l1 and "better than doing nothing" in l1 and "worse than a blur" in l1
+    ssim_said = next(s for s in said if "SSIM" in s)
+    assert "better than doing nothing, better than a blur" in ssim_said
+    assert len(said) == 6  # every metric with a model figure and a baseline, per direction
+
+
+def test_page_shows_quality_as_a_table_with_baselines_not_json(monkeypatch, tiny_root, tmp_path):
+    import json
+    import shutil
+
+    root = tmp_path / "pretrained"
+    shutil.copytree(tiny_root, root)
+    card_path = root / "cyclegan-emoji" / "card.json"
+    card = json.loads(card_path.read_text())
+    card["metrics"].update(FUTURE)
+    card_path.write_text(json.dumps(card))
+    at = run_page(monkeypatch, root)
+    at.selectbox(key="cg_model").set_value("cyclegan-emoji").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.json, "the card's metrics are shown as a table, not a JSON blob"
+    tables = [t.value for t in at.table]
+    quality = next(t for t in tables if "measured" in t.columns)
+    assert {"this model", "untranslated input (doing nothing)", "3×3 blur of the input"} <= set(quality.columns)
+    domain_a, domain_b = card["domains"]  # the tiny colour task's: not the emoji sets' names
+    share = quality[quality["measured"] == f"judged {domain_b} by the domain classifier"]
+    assert share.iloc[0]["this model"] == "97.1%"
+    words = " ".join(m.value for m in at.markdown)
+    assert f"judged {domain_b} in 97.1% of translations, against 2.9% of the untranslated inputs" in words
+    # the tiny model's own cycle L1 is on the card and in the table, to its 3 decimals
+    cycle = quality[(quality["measured"].str.startswith("cycle L1")) & (quality["direction"] == f"{domain_a} → {domain_b}")]
+    assert cycle.iloc[0]["this model"] == f"{card['metrics']['cycle_l1_a']:.3f}"
+
+
+def test_page_without_baselines_says_so(monkeypatch, tiny_root, tmp_path):
+    import json
+    import shutil
+
+    root = tmp_path / "pretrained"
+    shutil.copytree(tiny_root, root)
+    card_path = root / "cyclegan-digits" / "card.json"
+    card = json.loads(card_path.read_text())
+    card["metrics"] = {k: v for k, v in card["metrics"].items()  # a card from before the baselines
+                       if not k.endswith(("_do_nothing", "_blur", "_identity", "_real_target"))}
+    card_path.write_text(json.dumps(card))
+    at = run_page(monkeypatch, root)
+    assert not at.exception and not at.json
+    assert any(t.value.columns[1] == "measured" for t in at.table)
+    assert any("no baseline figures yet" in c.value for c in at.caption)
+
+
+def test_digit_agreement_is_said_next_to_doing_nothing(monkeypatch, tiny_root):
+    """The trainer's card has label agreement for the untranslated input too: the sentence uses it."""
+    import json
+
+    metrics = json.loads((tiny_root / "cyclegan-digits" / "card.json").read_text())["metrics"]
+    at = run_page(monkeypatch, tiny_root)
+    assert not at.exception
+    words = " ".join(m.value for m in at.markdown)
+    kept, nothing = metrics["label_agreement_a2b"], metrics["label_agreement_a2b_do_nothing"]
+    assert (f"the digit classifier reads the input's digit in {100 * kept:.1f}% of translations, against "
+            f"{100 * nothing:.1f}% of the untranslated inputs") in words
+
+
+def test_the_cited_sections_of_the_cyclegan_paper():
+    """Issue 20 item 15: mode collapse is reported in the paper's section 1 (Introduction: "standard
+    procedures often lead to the well-known problem of mode collapse"); section 3.2 argues the
+    permutation point. The page said section 3.2 for mode collapse."""
+    text = Path(PAGE).read_text()
+    assert "section 3.2) names" not in text
+    assert "section 1) reports this mode collapse" in text
