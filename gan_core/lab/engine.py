@@ -177,7 +177,8 @@ class _Engine:
         self.D = StackedMLP(self.E, d_in, 1, c0.d_depth, c0.d_width, c0.activation,
                             seeds=[stream_seed(s, _D_INIT) for s in self.seeds]).to(device)
         self.encoder = c0.encoder if self.bigan else None
-        self.Enc = (StackedMLP(self.E, 2, _bigan.encoder_outputs(c0.encoder, c0.latent_dim), c0.e_depth, c0.e_width, c0.activation,
+        self.Enc = (StackedMLP(self.E, 2, _bigan.encoder_outputs(c0.encoder, c0.latent_dim), c0.e_depth, c0.e_width,
+                               c0.activation,
                                seeds=[stream_seed(s, _E_INIT) for s in self.seeds]).to(device)
                     if self.bigan else None)
         kinds = [c.optimizer for c in self.configs]

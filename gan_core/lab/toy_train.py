@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from gan_core.lab import metrics as _metrics
+from gan_core.lab.bigan import reconstruction
 from gan_core.lab.config import PRESETS, lab_defaults, preset
 from gan_core.lab.losses import LOSSES
 from gan_core.lab.records import finite_or_none, run_record
@@ -45,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
                     "'python -m gan_core.lab.toy_train sweep --help': many seeds and settings at once.")
     p.add_argument("--dataset", default=None, help="ring8 | grid25 | spiral | moons | custom (default ring8)")
     p.add_argument("--points", default=None, help="custom dataset: .npy file of shape (K, 2)")
-    p.add_argument("--loss", default=None, choices=list(LOSSES), help="GAN objective (default wgan-gp)")
+    p.add_argument("--loss", default=None, choices=list(LOSSES),
+                   help="GAN objective (default wgan-gp; with --bigan non-saturating)")
     p.add_argument("--preset", default=None, choices=sorted(PRESETS),
                    help="a named configuration (collapse: the original GAN in the Unrolled-GAN setup)")
     p.add_argument("--iters", type=int, default=None,
@@ -77,7 +79,9 @@ def _config(args):
             iters = cfg.iters
     else:
         dataset = args.dataset or "ring8"
-        cfg = lab_defaults(args.loss or "wgan-gp", dataset)
+        # A BiGAN defaults to the loss it was designed with (Donahue et al. 2017) and its own settings.
+        cfg = (lab_defaults(args.loss or "non-saturating", dataset, bigan=True) if args.bigan
+               else lab_defaults(args.loss or "wgan-gp", dataset))
         iters = cfg.iters
     if args.iters is not None:
         # The requested length is also the horizon of any learning-rate decay.
@@ -117,6 +121,10 @@ def _single(argv) -> int:
           f"in {wall:.1f} s ({result['iters_per_s'] or 0:.0f} it/s)")
     print(f"modes captured {m['modes_captured']}/{m['n_modes']}, high quality {100 * m['high_quality']:.1f} %, "
           f"reverse KL {m['reverse_kl']:.3f} nats, W1 {m['w1']:.4f}")
+    if cfg.bigan:
+        rec = result["reconstruction"] = reconstruction(tr)
+        print(f"encoder: mean ||G(E(x)) - x|| {rec['encoded']:.4f} for data x, {rec['random']:.4f} for a random z; "
+              f"G(E(x)) on the mode of x for {100 * rec['same_mode']:.1f} %")
     if tr.diverged:
         print(tr.diverged.message())
     if args.json:

@@ -131,7 +131,7 @@ class Trainer:
         pts = torch.from_numpy(np.stack([xx.ravel(), yy.ravel()], 1)).to(eng.device).unsqueeze(0)
         with torch.no_grad():
             if eng.bigan:
-                pts = torch.cat([pts, eng.Enc(pts, eng.Enc.flat[self._i:self._i + 1])], dim=-1)
+                pts = torch.cat([pts, eng.encode_mean(self._i, pts)], dim=-1)
             vals = eng.D(pts, eng.D.flat[self._i:self._i + 1])[0, :, 0]
         return xs, ys, vals.float().cpu().numpy().reshape(n, n)
 
@@ -181,7 +181,7 @@ class Trainer:
             raise ValueError("this configuration has no encoder; set bigan=True")
         pts = torch.as_tensor(np.asarray(x, dtype=np.float32)).to(eng.device).unsqueeze(0)
         with torch.no_grad():
-            return eng.Enc(pts, eng.Enc.flat[self._i:self._i + 1])[0].cpu().numpy()
+            return eng.encode_mean(self._i, pts)[0].cpu().numpy()
 
     def final_metrics(self) -> dict:
         """Metrics of a snapshot at the current step."""

@@ -71,7 +71,8 @@ def engine_state(lock: LockstepTrainer, history_from: list[list[int]], busy_s: f
             "G": eng.G.flat.data.numpy().copy(), "D": eng.D.flat.data.numpy().copy(),
             "Enc": None if eng.Enc is None else eng.Enc.flat.data.numpy().copy(),
             "opt_g": _opt_state(eng.opt_g), "opt_d": _opt_state(eng.opt_d), "opt_e": _opt_state(eng.opt_e),
-            "gens": [[g.get_state().numpy().copy() for g in gens] for gens in (eng.gen_data, eng.gen_z, eng.gen_mix)],
+            "gens": [[g.get_state().numpy().copy() for g in gens]
+                     for gens in (eng.gen_data, eng.gen_z, eng.gen_mix, eng.gen_enc)],
             "alive": list(eng.alive), "g_steps": list(eng.g_steps), "d_steps": list(eng.d_steps),
             "last_d": list(eng.last_d), "last_g": list(eng.last_g), "diverged": list(eng.diverged),
             "t_train": list(eng.t_train),
@@ -90,7 +91,7 @@ def load_engine_state(lock: LockstepTrainer, state: dict) -> None:
                 eng.Enc.flat.data.copy_(torch.from_numpy(s["Enc"]))
         for opt, key in ((eng.opt_g, "opt_g"), (eng.opt_d, "opt_d"), (eng.opt_e, "opt_e")):
             _load_opt(opt, s[key])
-        for gens, states in zip((eng.gen_data, eng.gen_z, eng.gen_mix), s["gens"]):
+        for gens, states in zip((eng.gen_data, eng.gen_z, eng.gen_mix, eng.gen_enc), s["gens"]):
             for g, st in zip(gens, states):
                 g.set_state(torch.from_numpy(st))
         for key in ("alive", "g_steps", "d_steps", "last_d", "last_g", "diverged", "t_train"):
