@@ -27,8 +27,8 @@ from gan_core.images import classifier, training
 from gan_core.images.cyclegan_data import TASKS, load_task
 from gan_core.images.image_data import to_signed
 
-#: Epochs per task (digits: ~9,200 training images; emoji: ~3,300 per domain).
-DEFAULT_EPOCHS = {"digits": 3, "emoji": 6}
+#: Epochs (digits: 9,090 training images; emoji: 2 x 3,348).
+EPOCHS = 3
 #: Random shifts of up to this many pixels: digits sit at varying places; emoji fill their frame
 #: on a white background, which a shift would border with black.
 SHIFT = {"digits": 2}
@@ -45,7 +45,7 @@ def domain_dataset(task: str, split: str, seed: int = 0, limit: int | None = Non
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--task", choices=sorted(TASKS), required=True)
-    p.add_argument("--epochs", type=int, default=None, help="default: 3 for digits, 6 for emoji, 3 otherwise")
+    p.add_argument("--epochs", type=int, default=EPOCHS)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--limit", type=int, default=None, help="use only the first N training images per domain")
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
@@ -59,7 +59,7 @@ def main(argv=None) -> Path:
     args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    epochs = args.epochs or DEFAULT_EPOCHS.get(args.task, 3)
+    epochs = args.epochs
     out = Path(args.out or training.REPO_ROOT / "pretrained" / f"classifier-{args.task}-domain")
     x, y = domain_dataset(args.task, "train", args.seed, args.limit)
     xt, yt = domain_dataset(args.task, "test", args.seed)

@@ -22,6 +22,12 @@ G_ba(G_ab(a)), b, G_ba(b), G_ab(G_ba(b)) for fixed held-out images) and ``losses
 At the end ``--out`` (default ``pretrained/<name>``) receives ``generators.safetensors``,
 ``gallery.safetensors`` (held-out example inputs), ``losses.json``, ``preview.png`` and
 ``card.json`` with sha256 digests, the exact command, epochs, wall time, device and metrics.
+
+The metrics (:mod:`gan_core.images.image_metrics`) say whether the model translates: the share
+of translations the task's domain classifier (``python -m gan_core.images.domain --task <task>``,
+found as ``pretrained/classifier-<task>-domain`` or given by ``--domain-classifier``) assigns to
+the target domain, the Frechet distance in its features, and the digit kept (digits) or the L1 /
+SSIM to the true counterpart (emoji) -- each next to doing nothing (and, for emoji, a blur).
 """
 from __future__ import annotations
 
