@@ -149,6 +149,29 @@ st.info(
     "strongly they push when the generator is bad. That is why practical GANs use the non-saturating loss.",
     icon=":material/lightbulb:",
 )
+slope_js2, slope_ns = g1.divergence_slopes(pair)
+
+
+def resolved(value: float) -> str:
+    """Finite differences of JSD near its ceiling resolve slopes down to about 1e-10, not below."""
+    return "below 10⁻¹⁰" if abs(value) < 1e-10 else format_value(value)
+
+
+st.markdown(
+    rf"""
+**Which divergence each gradient follows.** With $D^*$ held fixed at the current $\theta$ (as in the
+metrics above), the saturating loss's gradient is the slope of $2\,JSD(P,Q)$ — the game's value is
+$-\log4+2\,JSD$ — and the non-saturating loss's is the slope of $KL(Q\|P)-2\,JSD(P,Q)$ (Arjovsky &
+Bottou, 2017, [*Towards Principled Methods for Training Generative Adversarial Networks*](https://arxiv.org/abs/1701.04862),
+arXiv:1701.04862, Theorem 2.5). Checked here from the divergences alone, by finite differences in $\theta$:
+$d(2\,JSD)/d\theta$ = {resolved(slope_js2)} against $dL_{{sat}}/d\theta$ = {resolved(grad_sat)}, and
+$d(KL(Q\|P)-2\,JSD)/d\theta$ = {resolved(slope_ns)} against $dL_{{ns}}/d\theta$ = {resolved(grad_ns)}
+(nats per unit θ). JS flattens once the densities barely overlap, so the saturating gradient goes with it;
+$KL(Q\|P)$ keeps growing (like $\theta^2/(2\sigma_{{data}}^2)$ for a shift), so the non-saturating one does
+not. The price, as Arjovsky & Bottou note: that KL is the reverse, mode-seeking one of the first lesson,
+cheap on dropped modes, and the $-2\,JSD$ term pushes the two distributions *apart*.
+"""
+)
 
 # --------------------------------------------------------- 3. contrast maximisation
 st.header("3. Contrast maximisation: an approximation that only holds for a good discriminator")

@@ -170,6 +170,39 @@ def gradient_sweep(thetas, data_loc=0.0, data_scale=1.0, gen_scale=1.0, x=GRID_X
     return np.array(sat), np.array(ns)
 
 
+# ------------------------------------------------ which divergence each gradient follows
+def _js(pair: GaussianPair, x) -> float:
+    """JSD(P, Q) in nats, summed over the grid in log space (masses = density x cell width, normalised)."""
+    from gan_core.lessons.divergences import js_terms_from_log
+
+    log_dx = math.log(float(x[1] - x[0]))
+    lp, lq = log_p(pair, x) + log_dx, log_q(pair, x) + log_dx
+    lp, lq = lp - np.logaddexp.reduce(lp), lq - np.logaddexp.reduce(lq)
+    return float(np.sum(js_terms_from_log(lp, lq)))
+
+
+def reverse_kl(pair: GaussianPair) -> float:
+    """KL(Q||P) in nats for the two Gaussians, in closed form."""
+    sp, sq = pair.data_scale, pair.gen_scale
+    return math.log(sp / sq) + (sq**2 + (pair.theta - pair.data_loc) ** 2) / (2 * sp**2) - 0.5
+
+
+def divergence_slopes(pair: GaussianPair, h: float = 1e-3, x=GRID_X) -> tuple[float, float]:
+    """``(d(2 JSD)/dtheta, d(KL(Q||P) - 2 JSD)/dtheta)`` by central differences (nats per unit theta).
+
+    With the optimal D held fixed at the current theta, the saturating loss's gradient is the
+    first (the game's value is -log 4 + 2 JSD, Goodfellow et al. 2014) and the non-saturating
+    loss's is the second (Arjovsky & Bottou 2017, arXiv:1701.04862, Theorem 2.5).  Computed from
+    the divergences alone, so :func:`generator_gradient` can be checked against it.
+    """
+    x = np.asarray(x, float)
+    up = GaussianPair(pair.theta + h, pair.data_loc, pair.data_scale, pair.gen_scale)
+    down = GaussianPair(pair.theta - h, pair.data_loc, pair.data_scale, pair.gen_scale)
+    d_js2 = 2 * (_js(up, x) - _js(down, x)) / (2 * h)
+    d_kl = (reverse_kl(up) - reverse_kl(down)) / (2 * h)
+    return d_js2, d_kl - d_js2
+
+
 # ------------------------------------------------------------- contrast maximisation
 def contrast_approximation(d) -> dict[str, np.ndarray]:
     """First-order Taylor approximations behind 'contrast maximisation' (notes 001, section 1.2).

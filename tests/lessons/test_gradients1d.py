@@ -101,3 +101,14 @@ def test_contrast_error_is_log4_minus_1_for_a_useless_discriminator_and_vanishes
     assert approx - exact == pytest.approx(math.log(4) - 1, abs=1e-9)
     exact, approx = g1.contrast_value(g1.GaussianPair(8.0))
     assert approx - exact < 1e-3
+
+
+@pytest.mark.parametrize("theta, data_scale, gen_scale", [(3.0, 1.0, 1.0), (0.5, 1.0, 1.0), (6.0, 1.0, 1.0),
+                                                          (-2.0, 0.5, 1.5), (1.0, 2.0, 0.4)])
+def test_gradients_are_the_slopes_of_2jsd_and_of_reverse_kl_minus_2jsd(theta, data_scale, gen_scale):
+    """Goodfellow et al. 2014 (saturating: 2 JSD) and Arjovsky & Bottou 2017, Theorem 2.5 (non-saturating:
+    KL(Q||P) - 2 JSD), with D* held fixed: the gradients through D* equal finite differences of the divergences."""
+    pair = g1.GaussianPair(theta, 0.0, data_scale, gen_scale)
+    slope_js2, slope_ns = g1.divergence_slopes(pair)
+    assert g1.generator_gradient(pair, "saturating") == pytest.approx(slope_js2, rel=1e-5, abs=1e-9)
+    assert g1.generator_gradient(pair, "non_saturating") == pytest.approx(slope_ns, rel=1e-5, abs=1e-9)

@@ -1,5 +1,6 @@
 """The three 'Why GANs are hard to train' lessons under AppTest, at default and extreme settings."""
 import math
+import re
 import time
 
 import pytest
@@ -244,3 +245,30 @@ def test_gp_caption_reports_the_slope_varying_with_x_from_the_trained_critic():
     assert f"from {low:.3f} to {high:.3f} per unit x" in caption
     assert high - low > 0.05  # it does vary: not one slope 1 + W1/(2 lambda)
     assert "precisely near" not in visible_text(at)
+
+
+def test_vanishing_gradients_names_the_divergence_each_gradient_follows():
+    """The non-saturating gradient is that of KL(Q||P) - 2 JSD (Arjovsky & Bottou 2017), computed on the page."""
+    at = open_page(VG)
+    assert_clean(at)
+    shown = metrics(at)
+    text = visible_text(at)
+    assert "https://arxiv.org/abs/1701.04862" in text and "Theorem 2.5" in text
+    ns, sat = shown["dL_ns/dθ (nats per unit θ)"], shown["dL_sat/dθ (nats per unit θ)"]
+    assert f"= {ns} against $dL_{{ns}}/d\\theta$ = {ns}" in text
+    assert f"= {sat} against $dL_{{sat}}/d\\theta$ = {sat}" in text
+
+
+@pytest.mark.parametrize("theta, data_scale, gen_scale", [(0.0, 1.0, 1.0), (8.0, 0.2, 3.0), (-8.0, 3.0, 0.2)])
+def test_divergence_slopes_sentence_never_shows_rounding_noise(theta, data_scale, gen_scale):
+    at = open_page(VG)
+    at.slider(key="vg_theta").set_value(theta)
+    at.slider(key="vg_data_scale").set_value(data_scale)
+    at.slider(key="vg_gen_scale").set_value(gen_scale)
+    at.run()
+    assert_clean(at)
+    sentence = next(m.value for m in at.markdown if "Which divergence each gradient follows" in m.value)
+    pairs = re.findall(r"= ([^$]+?) against \$dL_\{(?:sat|ns)\}/d\\theta\$ = ([^,(\n]+)", sentence)
+    assert len(pairs) == 2
+    for slope, gradient in pairs:
+        assert slope.strip() == gradient.strip(), (slope, gradient)
