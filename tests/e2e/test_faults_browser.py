@@ -179,3 +179,46 @@ def test_a_browser_closed_mid_training_frees_its_slot_and_its_cpu(browser, serve
             if context is not None:
                 context.close()
         server.stop()
+
+
+# ------------------------------------------------------------------------- the CycleGAN crash
+def _settle(page) -> None:
+    """Until the script run is over for a few polls in a row."""
+    quiet, deadline = 0, time.time() + 60
+    while time.time() < deadline and quiet < 4:
+        quiet = quiet + 1 if page.locator("[data-testid=stStatusWidget]").count() == 0 else 0
+        time.sleep(0.25)
+
+
+def _choose_model(page, name: str) -> None:
+    page.locator("[data-testid=stSelectbox]").filter(has_text="Model").first.click()
+    page.get_by_role("option", name=name).click()
+    _settle(page)
+
+
+def _move_gallery_slider(page, presses: int) -> None:
+    slider = page.locator("[data-testid=stSlider]").filter(has_text="Gallery image").get_by_role("slider")
+    slider.focus()
+    for _ in range(presses):
+        page.keyboard.press("ArrowRight")
+    _settle(page)
+
+
+def test_cyclegan_model_switch_then_gallery_move_never_reaches_a_traceback(page, server_url):
+    """Issue 21 item 1, as a visitor did it: choose cyclegan-emoji, move "Gallery image" -> ValueError
+    ("direction must be 'a2b' or 'b2a', got 'handwritten → printed'"); switching back did the same.
+    Done once per direction: the browser kept the old model's direction label and sent it back."""
+    for index in (0, 1):  # the first, then the second direction (by position: any labels)
+        page.goto(f"{server_url}/cyclegan")
+        wait_for_page(page, min_charts=2)
+        radio = page.locator("[data-testid=stRadio]").filter(has_text="Direction")
+        radio.locator("label").nth(index + 1).click()  # label 0 is the widget's own label
+        _settle(page)
+        for model, presses in (("cyclegan-emoji", 2), ("cyclegan-digits", 3)):
+            _choose_model(page, model)
+            _move_gallery_slider(page, presses)
+            assert no_exception(page), page.locator("[data-testid=stException]").first.inner_text()
+            assert page.get_by_text("② G(x)").count() > 0, "the round trip is not shown"
+            # the visitor's direction survives the model switch (the labels do not depend on the model)
+            options = radio.locator("input[type=radio]")
+            assert [options.nth(k).is_checked() for k in range(options.count())] == [index == 0, index == 1]
