@@ -122,3 +122,19 @@ def test_a_good_number_in_the_link_is_kept():
     assert not at.exception
     assert at.number_input(key="dcgan_seed").value == 12345 and at.number_input(key="dcgan_dir_k").value == 7
     assert not any("was ignored" in t.value for t in at.text)
+
+
+def test_init_guideline_gives_the_standard_deviation_not_a_bare_second_parameter():
+    """Issue 20 item 15: 'N(0, 0.02)' reads as variance 0.02; the paper means standard deviation 0.02."""
+    from gan_core.images import dcgan
+
+    at = _run("dcgan-mnist")
+    text = _texts(at)
+    assert "N(0, 0.02²)" in text and "standard deviation 0.02" in text
+    assert "N(0, 0.02)." not in text
+    import torch
+
+    torch.manual_seed(0)  # and the code draws with that standard deviation: the largest layer's sample std
+    conv = max((m for m in dcgan.Generator().modules() if isinstance(m, torch.nn.ConvTranspose2d)),
+               key=lambda m: m.weight.numel())
+    assert abs(float(conv.weight.std()) - 0.02) < 0.001
