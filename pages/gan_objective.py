@@ -153,9 +153,10 @@ def overlap_sentence(p_pt, q_pt, now) -> str:
         return f"**At θ = {theta:.2f}** the supports share no grid point: {values}, and both stay there for any larger |θ|."
     if shared == len(p_pt.mass[p_pt.mass > 0]):
         return f"**At θ = {theta:.2f}** P and Q are the same: {values}."
-    point = "point" if shared == 1 else "points"
-    return (f"**At θ = {theta:.2f}** the supports still share {shared} grid {point} (each uniform includes its "
-            f"endpoints, so at |θ| = 0.10 they touch): {values}, not yet at their maxima.")
+    if shared == 1:
+        return (f"**At θ = {theta:.2f}** the supports still share 1 grid point: each uniform includes its endpoints, "
+                f"so at |θ| = 0.10 they touch. {values[0].upper() + values[1:]}, not yet at their maxima.")
+    return f"**At θ = {theta:.2f}** the supports overlap on {shared} grid points: {values}, not yet at their maxima."
 
 
 c1, c2, c3 = st.columns(3)
