@@ -62,6 +62,8 @@ class Visit:
     error: str | None = None
     elements: int = 0
     replica: str | None = None
+    reconnect_s: list[float] = field(default_factory=list)
+    replica_after: str | None = None
 
 
 # --- the server's processes: CPU time and resident memory, read from /proc -----------------
@@ -281,13 +283,51 @@ async def visit(args, index: int, page: str, arrival_s: float, t_zero: float,
             record.exceptions = session.exceptions
             record.elements = session.elements
             settled.add(index)
-            await hold.wait()
+            if args.reconnect:
+                await stay(args, ws_url, ws, page, record, hold)
+            else:
+                await hold.wait()
     except TimeoutError:
         record.error = f"timeout after {args.timeout_s:g} s"
     except Exception as exc:  # noqa: BLE001 - a visitor's failure is a result, not a crash
         record.error = f"{type(exc).__name__}: {exc}"
     settled.add(index)
     return record
+
+
+async def stay(args, ws_url: str, ws, page: str, record: Visit, hold: asyncio.Event) -> None:
+    """Stay on the page until released.  When the connection drops first (a replica died), do
+    what the page's JavaScript does: connect again (every 0.5 s until ``--timeout-s``) and rerun
+    the page from its URL; the time from the drop to that run's end goes to ``reconnect_s``."""
+    owned = None
+    try:
+        while not hold.is_set():
+            closed = asyncio.ensure_future(ws.wait_closed())
+            released = asyncio.ensure_future(hold.wait())
+            await asyncio.wait({closed, released}, return_when=asyncio.FIRST_COMPLETED)
+            closed.cancel()
+            released.cancel()
+            if hold.is_set():
+                return
+            dropped = time.perf_counter()
+            while True:
+                try:
+                    ws = owned = await connect(ws_url, subprotocols=["streamlit"], max_size=None, ping_interval=None,
+                                               open_timeout=args.timeout_s, close_timeout=2)
+                    break
+                except Exception:  # noqa: BLE001 - refused, 502/503 from a proxy with no live replica, ...
+                    if time.perf_counter() - dropped > args.timeout_s:
+                        raise TimeoutError from None
+                    await asyncio.sleep(0.5)
+            session = Session(ws, page)
+            await session.rerun()
+            await session.until_finished(args.timeout_s)
+            record.reconnect_s.append(round(time.perf_counter() - dropped, 3))
+            record.replica_after = _replica_of(ws)
+            record.exceptions += session.exceptions
+    finally:
+        if owned is not None:
+            await owned.close()
 
 
 def _replica_of(ws) -> str | None:
@@ -336,8 +376,11 @@ def summarise(visits: list[Visit]) -> dict:
         errors += [f"visitor {v.visitor}: {e}" for v in mine for e in v.exceptions]
         errors += [f"visitor {v.visitor}: the change's run did not draw {v.widget} again" for v in mine
                    if v.widget and v.change_s is not None and not v.widget_redrawn]
+        recoveries = [t for v in mine for t in v.reconnect_s]
         pages[page] = {
-            "visitors": len(mine), "finished_runs": len(firsts) + len(changes),
+            "visitors": len(mine), "finished_runs": len(firsts) + len(changes) + len(recoveries),
+            "reconnected": sum(1 for v in mine if v.reconnect_s), "reconnect_p50_s": percentile(recoveries, 50),
+            "reconnect_max_s": max(recoveries, default=None),
             "first_p50_s": percentile(firsts, 50), "first_p95_s": percentile(firsts, 95),
             "first_max_s": max(firsts, default=None),
             "change_p50_s": percentile(changes, 50), "change_p95_s": percentile(changes, 95),
@@ -414,9 +457,17 @@ def report(args, visits, wall_s, before, after, held, peak_rss_kb, pids) -> dict
                    "rss_mb_all_sessions_open": _mb(held),
                    "rss_kb_per_open_session": round(per_session_kb, 1) if per_session_kb is not None else None},
         "replicas": replicas or None,
+        "replicas_after_reconnect": _count(v.replica_after for v in visits if v.replica_after),
         "load_average": os.getloadavg(),
         "visits": [asdict(v) for v in visits] if args.per_visit else None,
     }
+
+
+def _count(names) -> dict | None:
+    counts: dict[str, int] = {}
+    for name in names:
+        counts[name] = counts.get(name, 0) + 1
+    return counts or None
 
 
 def _mb(sample) -> float | None:
@@ -517,6 +568,8 @@ def parse_args(argv=None):
     p.add_argument("--hold-s", type=float, default=0.0, help="keep all sessions open this long at the end "
                    "(memory per open session)")
     p.add_argument("--server-pid", type=int, action="append", help="server process(es) to measure")
+    p.add_argument("--reconnect", action="store_true", help="a visitor whose connection drops while it waits "
+                   "reconnects and reruns its page, as a browser tab does (failover through a proxy)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.add_argument("--per-visit", action="store_true", help="include every visit in the JSON")

@@ -155,3 +155,73 @@ def test_the_server_imports_pandas_and_pil_before_it_takes_visitors():
     assert out.returncode == 0, out.stderr[-2000:]
     imported = {line.rsplit("|", 1)[1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
     assert {"torch", "pandas", "PIL.Image"} <= imported
+
+
+class _DroppingSocket(_FakeSocket):
+    """A socket that is closed at once (its replica died) or never (a live one)."""
+
+    def __init__(self, messages, dropped: bool):
+        super().__init__(messages)
+        self.dropped, self.closed = dropped, False
+        self.response = None
+
+    async def wait_closed(self):
+        if not self.dropped:
+            await asyncio.Event().wait()
+
+    async def close(self):
+        self.closed = True
+
+
+def test_a_dropped_visitor_reconnects_and_reruns_its_page(monkeypatch):
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    done = ForwardMsg(script_finished=ForwardMsg.FINISHED_SUCCESSFULLY)
+    attempts = []
+    fresh = _DroppingSocket([done], dropped=False)
+
+    async def fake_connect(url, **kwargs):
+        attempts.append(url)
+        if len(attempts) == 1:
+            raise ConnectionRefusedError("the proxy has no live replica yet")
+        return fresh
+
+    monkeypatch.setattr(load_ws, "connect", fake_connect)
+    args = load_ws.parse_args(["--reconnect", "--timeout-s", "10"])
+    record = load_ws.Visit(0, "/gan-objective?theta=0.5", 0.0)
+
+    async def scenario():
+        hold = asyncio.Event()
+        task = asyncio.create_task(load_ws.stay(args, "ws://x/_stcore/stream", _DroppingSocket([], dropped=True),
+                                                record.page, record, hold))
+        for _ in range(200):
+            if record.reconnect_s:
+                break
+            await asyncio.sleep(0.01)
+        hold.set()
+        await asyncio.wait_for(task, 5)
+
+    asyncio.run(scenario())
+    assert len(attempts) == 2 and len(record.reconnect_s) == 1   # refused once, then a live replica
+    assert 0.5 <= record.reconnect_s[0] < 5                       # waited 0.5 s between attempts
+    rerun = BackMsg.FromString(fresh.sent[0]).rerun_script
+    assert (rerun.page_name, rerun.query_string) == ("gan-objective", "theta=0.5")  # the page, from its URL
+    assert fresh.closed
+
+
+def test_a_visitor_whose_replica_lives_does_not_reconnect(monkeypatch):
+    monkeypatch.setattr(load_ws, "connect", lambda *a, **k: pytest.fail("reconnected"))
+    args = load_ws.parse_args(["--reconnect"])
+    record = load_ws.Visit(0, "/wasserstein", 0.0)
+
+    async def scenario():
+        hold = asyncio.Event()
+        task = asyncio.create_task(load_ws.stay(args, "ws://x", _DroppingSocket([], dropped=False), record.page,
+                                                record, hold))
+        await asyncio.sleep(0.1)
+        hold.set()
+        await asyncio.wait_for(task, 5)
+
+    asyncio.run(scenario())
+    assert record.reconnect_s == []
