@@ -100,8 +100,7 @@ def plane_image(view: dict, real, extent, layers, size: int = 480) -> Image.Imag
         canvas = Image.new("RGB", (big, big), "white")
     draw = ImageDraw.Draw(canvas, "RGBA")  # RGBA ink is alpha-blended into the RGB picture
     r = ss * scale
-    if "real" in layers and real is not None:
-        _discs(draw, _to_pixels(real, extent, big), 2.0 * r, fill=_ink(P_COLOR, 0.6))
+    # The mesh and the arrows first, the samples on top: a collapsed cloud under 256 arrows stays visible.
     if "manifold" in layers and view.get("manifold") is not None:
         side = int(view["manifold_side"])
         grid = _to_pixels(view["manifold"], extent, big).reshape(side, side, 2)
@@ -109,9 +108,6 @@ def plane_image(view: dict, real, extent, layers, size: int = 480) -> Image.Imag
             line = _finite_rows(line)
             if len(line) > 1:
                 draw.line(line.ravel().tolist(), fill=_ink(GREY, 0.7), width=max(1, round(r)))
-    if "fake" in layers and view.get("fakes") is not None:
-        _discs(draw, _to_pixels(view["fakes"], extent, big), 2.6 * r, fill=_ink(Q_COLOR), outline=_ink(_RIM),
-               width=max(1, round(0.5 * r)))
     if "arrows" in layers and view.get("arrow_points") is not None and view.get("arrow_vectors") is not None:
         pts = np.asarray(view["arrow_points"], dtype=np.float64)
         vec = np.asarray(view["arrow_vectors"], dtype=np.float64)
@@ -123,6 +119,11 @@ def plane_image(view: dict, real, extent, layers, size: int = 480) -> Image.Imag
                                        ((starts, tips), (left, tips), (right, tips))])
             for seg in _finite_rows(segments):
                 draw.line(seg.tolist(), fill=_ink(_INK), width=max(1, round(1.5 * r)))
+    if "real" in layers and real is not None:
+        _discs(draw, _to_pixels(real, extent, big), 2.0 * r, fill=_ink(P_COLOR, 0.6))
+    if "fake" in layers and view.get("fakes") is not None:
+        _discs(draw, _to_pixels(view["fakes"], extent, big), 2.6 * r, fill=_ink(Q_COLOR), outline=_ink(_RIM),
+               width=max(1, round(0.5 * r)))
     return canvas.reduce(ss)
 
 

@@ -159,15 +159,7 @@ def _plane_traces(view, real, extent, layers, show_scale: bool, legend: bool, ax
             colorbar=dict(title=dict(text=_HEAT_TITLES[view["kind"]], side="top"), thickness=10, len=0.6,
                           orientation="h", x=0.5, xanchor="center", y=-0.02, yanchor="top"),
             **common))
-    if "real" in layers and real is not None:
-        real = np.asarray(real)[:PLANE_REAL_POINTS]
-        traces.append(dict(type=_SCATTER, x=real[:, 0], y=real[:, 1], mode="markers", name="real samples",
-                           marker=dict(color=P_COLOR, size=4, opacity=0.6), showlegend=legend, **common))
-    if "fake" in layers and view.get("fakes") is not None:
-        f = view["fakes"]
-        traces.append(dict(type=_SCATTER, x=f[:, 0], y=f[:, 1], mode="markers", name="generated samples",
-                           marker=dict(color=Q_COLOR, size=5, opacity=0.85, line=dict(color="#7a4f00", width=0.5)),
-                           showlegend=legend, **common))
+    # Arrows and mesh below the samples (drawn later = on top); the legend keeps samples first.
     if "arrows" in layers and view.get("arrow_points") is not None:
         pts, vec = view["arrow_points"], view["arrow_vectors"]
         k = arrow_scale(vec, extent)
@@ -175,13 +167,22 @@ def _plane_traces(view, real, extent, layers, show_scale: bool, legend: bool, ax
             tips = pts + k * vec
             left, right = arrow_heads(pts, tips)
             xs, ys = _segments(np.concatenate([pts, left, right]), np.concatenate([tips, tips, tips]))
-            traces.append(dict(type=_SCATTER, x=xs, y=ys, mode="lines", name="where G pushes its samples",
+            traces.append(dict(type=_SCATTER, x=xs, y=ys, mode="lines", name="where G pushes its samples", legendrank=3,
                                line=dict(color="#333333", width=1.5), showlegend=legend, connectgaps=False, **common))
     if "manifold" in layers and view.get("manifold") is not None:
         xs, ys = _mesh(view["manifold"], view["manifold_side"])
-        traces.append(dict(type=_SCATTER, x=xs, y=ys, mode="lines", name="G's image of a latent grid",
+        traces.append(dict(type=_SCATTER, x=xs, y=ys, mode="lines", name="G's image of a latent grid", legendrank=4,
                            line=dict(color=GREY, width=1), opacity=0.7, showlegend=legend, connectgaps=False,
                            **common))
+    if "real" in layers and real is not None:
+        real = np.asarray(real)[:PLANE_REAL_POINTS]
+        traces.append(dict(type=_SCATTER, x=real[:, 0], y=real[:, 1], mode="markers", name="real samples", legendrank=1,
+                           marker=dict(color=P_COLOR, size=4, opacity=0.6), showlegend=legend, **common))
+    if "fake" in layers and view.get("fakes") is not None:
+        f = view["fakes"]
+        traces.append(dict(type=_SCATTER, x=f[:, 0], y=f[:, 1], mode="markers", name="generated samples", legendrank=2,
+                           marker=dict(color=Q_COLOR, size=5, opacity=0.85, line=dict(color="#7a4f00", width=0.5)),
+                           showlegend=legend, **common))
     return traces
 
 

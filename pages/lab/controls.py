@@ -169,18 +169,22 @@ def single_step(which: str) -> None:
 
 
 # ---------------------------------------------------------------------- widgets
-def preset_buttons() -> None:
-    cols = st.columns([1.45, 1.3, 0.8, 0.9])  # wide enough for one line each at 1280 px
+def preset_buttons(narrow: bool = False) -> None:
+    """The preset buttons: one row, or two rows of two in a narrow column."""
+    if narrow:
+        cols = [c for _ in range(2) for c in st.columns(2)]
+    else:
+        cols = st.columns([1.45, 1.3, 0.8, 0.9])  # wide enough for one line each at 1280 px
     for col, (name, (label, icon)) in zip(cols, PRESETS.items()):
         col.button(label, key=f"lab_preset_{name}", on_click=apply_preset, args=(name,), icon=icon, width="stretch",
                    type="primary" if ss.get("lab_preset") == name else "secondary", wrap=True,
                    help="Loads this preset's settings and a fresh run; then press Start.")
 
 
-def top_controls(link) -> tuple[str, str, int]:
+def top_controls(link, narrow: bool = False) -> tuple[str, str, int]:
     """Mode, data, seed and the permalink (``link``: the page's link popover). Returns them."""
     grid = lab_defaults("wgan-gp", "grid25")
-    top = st.columns([1.7, 1.3, 0.8, 1.4])
+    top = [*st.columns([1.2, 1]), *st.columns([1, 1.2])] if narrow else st.columns([1.7, 1.3, 0.8, 1.4])
     mode = widget(FIELDS["lab_mode"], top[0], FIRST_VISIT["lab_mode"])
     dataset = widget(FIELDS["lab_dataset"], top[1], FIRST_VISIT["lab_dataset"], on_change=on_dataset_change, help=(
         f"The ring and the grid follow the VEEGAN / PacGAN protocol. The grid's 25 narrow modes need wider networks: "
@@ -247,9 +251,13 @@ def compare_slots(single_cfg: ToyConfig | None, dataset: str) -> tuple[list, lis
     return configs, labels
 
 
-def run_bar(run, running: bool) -> None:
-    """Start / Pause, Reset, single steps, speed and the layers shown."""
-    bar = st.columns([1.1, 1, 1, 1, 1.1, 1.6, 1.1])
+def run_bar(run, running: bool, narrow: bool = False) -> None:
+    """Start / Pause, Reset, single steps, speed and the layers shown (in three rows in a narrow
+    column: Start and Reset; the single steps; the speed and the layers)."""
+    if narrow:
+        bar = [*st.columns(2), *st.columns(3), *st.columns([2, 1], vertical_alignment="bottom")]
+    else:
+        bar = st.columns([1.1, 1, 1, 1, 1.1, 1.6, 1.1])
     bar[0].button("Pause" if running else "Start", key="lab_play", on_click=toggle_run,
                   args=("pause" if running else "start",), type="primary",
                   icon=":material/pause:" if running else ":material/play_arrow:", width="stretch", disabled=run is None)

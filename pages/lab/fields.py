@@ -76,7 +76,7 @@ class Field:
 
     key: str
     label: str
-    kind: str  # selectbox | select_slider | slider | number | toggle | radio | pills | segmented | text
+    kind: str  # selectbox | select_slider | slider | number | toggle | radio | multiselect | segmented | text
     options: tuple = ()
     config: str | None = None  # ToyConfig attribute; "betas:0" is an item of a tuple field
     labels: Callable[[Any], str] | dict | None = None
@@ -142,8 +142,9 @@ FIELDS: dict[str, Field] = {f.key: f for f in (
         "label_visibility": "collapsed",
         "help": "Generator steps per refresh (about 4 refreshes a second). Slow speeds let you follow single moves; "
                 "full speed trains as fast as the server allows."}),
-    Field("lab_layers", "Plane layers", "pills", viz_lab.LAYERS, labels=viz_lab.LAYER_LABELS),
-    Field("lab_charts", "Charts", "pills", tuple(CHARTS), labels=CHARTS),
+    # Chips with a cross, rather than pills: a chosen pill looked like an unchosen one (issue 21, item 7).
+    Field("lab_layers", "Plane layers", "multiselect", viz_lab.LAYERS, labels=viz_lab.LAYER_LABELS),
+    Field("lab_charts", "Charts", "multiselect", tuple(CHARTS), labels=CHARTS),
     # ---- the single run's settings (ToyConfig fields)
     Field("lab_loss", "Loss", "selectbox", tuple(LOSSES), "loss", LOSS_LABELS,
           {"help": "Changing the loss loads its optimiser settings."}),
@@ -253,8 +254,8 @@ def widget(f: Field, where, default, **extra):
         return where.number_input(f.label, *f.options, value=default, **kw)
     if f.kind == "toggle":
         return where.toggle(f.label, value=default, **kw)
-    if f.kind == "pills":
-        return where.pills(f.label, list(f.options), selection_mode="multi", default=default, **fmt, **kw)
+    if f.kind == "multiselect":
+        return where.multiselect(f.label, list(f.options), default=default, **fmt, **kw)
     if f.kind == "segmented":
         return where.segmented_control(f.label, list(f.options), default=default, **fmt, **kw)
     if f.kind == "text":

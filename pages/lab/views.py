@@ -68,11 +68,11 @@ def _plane_state(run: LabSession, layers) -> dict:
     """Everything the plane view shows, read from the run in one go (numpy copies and numbers)."""
     return {"views": run.views(arrows="arrows" in layers, manifold="manifold" in layers), "step": run.step,
             "d_step": run.d_step, "speed": run.throughput()["it_per_train_s"], "device": run.device,
-            "running": run.running, "max_steps": run.max_steps, "real": run.real_points,
+            "running": run.running, "max_steps": run.max_steps, "at_cap": run.at_cap, "real": run.real_points,
             "extent": run.mixture.extent}
 
 
-def _draw_plane(state: dict, layers, mode: str) -> None:
+def _draw_plane(state: dict, layers, mode: str, plane_px: int) -> None:
     """Status line, the plane(s) and what the heatmap and arrows mean (redrawn every refresh).
 
     While training each plane is a server-drawn picture (``gan_core.lab.plane_raster``), a few
@@ -80,23 +80,25 @@ def _draw_plane(state: dict, layers, mode: str) -> None:
     views, extent = state["views"], state["extent"]
     st.markdown(f"**Step {state['step']:,}** generator steps · {state['d_step']:,} D steps · "
                 f"{state['speed']:,.0f} it/s · **{state['device']}** · "
-                + (":green[training]" if state["running"] else "paused"),
+                + (":green[training]" if state["running"] else
+                   f"**stopped at the cap of {state['max_steps']:,} generator steps per run**" if state["at_cap"]
+                   else "paused"),
                 help="Generator steps, discriminator (critic) steps, training iterations per second of "
                      "training time, and the device the networks run on.")
     dicts = [vars(v) for v in views]
     single = mode == "single" and len(views) == 1
     if state["running"]:
-        size = LIVE_RASTER_PX if single else LIVE_RASTER_PX * 3 // 4
+        # About the size of the paused figure's square plot, so Start and Pause do not make the page jump.
+        shown = min(LIVE_RASTER_PX, plane_px - 100)
+        size = shown if single else LIVE_RASTER_PX * 3 // 4
         cols = st.columns(1 if single else (2 if len(views) == 4 else len(views)))
         for i, d in enumerate(dicts):
             picture = plane_raster.encode(plane_raster.plane_image(d, state["real"], extent, layers, size=size))
             with cols[i % len(cols)]:
-                # About the size of the paused figure's square plot, so Start and Pause do not make the page jump.
-                st.image(picture, caption=None if single else views[i].label,
-                         width=LIVE_RASTER_PX if single else "stretch")
+                st.image(picture, caption=None if single else views[i].label, width=shown if single else "stretch")
     else:
         if single:
-            fig = viz_lab.plane_figure(dicts[0], state["real"], extent, layers, height=600)
+            fig = viz_lab.plane_figure(dicts[0], state["real"], extent, layers, height=plane_px)
         else:
             fig = viz_lab.planes_figure(dicts, [v.label for v in views], state["real"], extent, layers)
         st.plotly_chart(fig, width="stretch", key="lab_plane", config={"displaylogo": False})
@@ -139,7 +141,7 @@ def _refresh(run: LabSession) -> bool:
     return True
 
 
-def _live_plane() -> None:
+def _live_plane(plane_px: int) -> None:
     """Advance the run (when running), then draw the plane; in a timer's run, again every
     REFRESH_S for up to LIVE_LOOP_S (a run of the whole page draws once and goes on)."""
     run = ss.get("lab_run")
@@ -156,7 +158,7 @@ def _live_plane() -> None:
         ss["lab_last_refresh"] = time.monotonic()
         stopped = _refresh(run)
         with view.container():
-            _draw_plane(_plane_state(run, layers), layers, mode)
+            _draw_plane(_plane_state(run, layers), layers, mode, plane_px)
         ss["lab_step"], ss["lab_d_step"] = run.step, run.d_step
         if stopped:
             st.rerun()  # a full rerun turns the timers off, updates the buttons and draws the final state
@@ -164,9 +166,9 @@ def _live_plane() -> None:
             return
 
 
-def live_plane(running: bool) -> None:
-    """The plane, a fragment on a timer while the run trains."""
-    st.fragment(run_every=REFRESH_S if running else None)(_live_plane)()
+def live_plane(running: bool, plane_px: int = 600) -> None:
+    """The plane (``plane_px``: the paused single figure's height), a fragment on a timer while the run trains."""
+    st.fragment(run_every=REFRESH_S if running else None)(_live_plane)(plane_px)
 
 
 # ------------------------------------------------------------------- the charts

@@ -92,3 +92,58 @@ def test_the_plane_starts_on_the_first_screen_of_a_laptop(page, server_url):
     }""")
     assert top is not None and top < 800 - 250, f"the plane starts {top} px down a 800 px window"
     assert page.get_by_role("button", name="Start").bounding_box()["y"] < 800 - 300
+
+
+PLANE_BOX = """() => {
+  const gd = [...document.querySelectorAll('.js-plotly-plot')].find(
+      g => (g._fullData || []).some(t => t.name === 'generated samples'));
+  const img = document.querySelector('[data-testid=stImage] img');
+  const el = img || gd;  // while training the plane is a picture (the timeline below is a figure)
+  if (!el) return null;
+  const r = el.getBoundingClientRect();
+  return {top: r.top, bottom: r.bottom, left: r.left, right: r.right, live: !!img};
+}"""
+
+
+def _inside(box, width, height) -> bool:
+    return box is not None and box["top"] >= 0 and box["left"] >= 0 and box["bottom"] <= height and box["right"] <= width
+
+
+def test_in_presenter_mode_the_plane_and_start_pause_fit_the_first_screen(browser, server_url):
+    # Issue 21, item 2: a presenter sees the training picture and Start / Pause without scrolling,
+    # paused and while training, at 1280 x 800 and at 1920 x 1080.
+    found = {}
+    for width, height in ((1280, 800), (1920, 1080)):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        page.set_default_timeout(90_000)
+        try:
+            page.goto(f"{server_url}/gan-lab?present=true")
+            page.wait_for_selector(".js-plotly-plot .main-svg")
+            page.get_by_role("button", name="Start").wait_for()
+            time.sleep(1.0)  # let the session connect, so that the click is not lost
+            plane, start = page.evaluate(PLANE_BOX), page.get_by_role("button", name="Start").bounding_box()
+            start = {"top": start["y"], "left": start["x"], "bottom": start["y"] + start["height"],
+                     "right": start["x"] + start["width"]}
+            found[(width, "paused")] = (plane, start)
+            page.get_by_role("button", name="Start").click()
+            live_drawn = lambda: (lambda b: b and b["live"] and b["bottom"] - b["top"] > 0)(page.evaluate(PLANE_BOX))  # noqa: E731
+            assert wait_until(live_drawn, 90), "no live picture"
+            live = page.evaluate(PLANE_BOX)
+            pause = page.get_by_role("button", name="Pause").bounding_box()
+            pause = {"top": pause["y"], "left": pause["x"], "bottom": pause["y"] + pause["height"],
+                     "right": pause["x"] + pause["width"]}
+            found[(width, "training")] = (live, pause)
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / f"gan-lab-presenter-training-{width}x{height}.png"))
+            page.get_by_role("button", name="Pause").click()
+            page.get_by_role("button", name="Start").wait_for()
+            assert page.locator("[data-testid=stException]").count() == 0
+        finally:
+            context.close()
+        for state in ("paused", "training"):
+            plane, button = found[(width, state)]
+            assert _inside(plane, width, height), (width, state, plane)
+            assert _inside(button, width, height), (width, state, button)
+            assert plane["bottom"] - plane["top"] >= 300, (width, state, plane)  # a picture, not a thumbnail
+    print({k: (round(p["top"]), round(p["bottom"]), round(b["top"])) for k, (p, b) in found.items()})

@@ -25,7 +25,8 @@ def _open(query: dict | None = None) -> AppTest:
     return at
 
 
-KINDS = ("selectbox", "radio", "select_slider", "slider", "number_input", "toggle", "button_group", "text_area")
+KINDS = ("selectbox", "radio", "select_slider", "slider", "number_input", "toggle", "button_group", "text_area",
+         "multiselect")
 
 
 def _widgets(at: AppTest) -> dict:
@@ -54,6 +55,10 @@ def _link(at: AppTest) -> dict:
         elif kind == "toggle":
             if e.value != p.default:
                 link[key] = "true" if e.value else "false"
+        elif kind == "multiselect":
+            chosen = [options.index(v) for v in e.value]
+            if chosen != list(p.default):
+                link[key] = [p.options[i] for i in chosen]
         else:  # button_group: pills (several) or a segmented control (one)
             chosen = [options.index(v) for v in (e.value if isinstance(e.value, list) else [e.value])]
             if chosen != list(p.default):
@@ -97,7 +102,7 @@ def test_every_field_at_its_first_option_or_at_its_last_survives_the_link(end):
     for f in FIELDS.values():
         if f.kind in ("selectbox", "radio", "select_slider", "segmented", "slider", "number"):
             state[f.key] = f.options[end]
-        elif f.kind == "pills":
+        elif f.kind == "multiselect":
             state[f.key] = [f.options[end]]
         elif f.kind == "toggle":
             state[f.key] = bool(end)
@@ -128,10 +133,8 @@ def test_each_widgets_default_is_what_a_link_without_its_value_reopens():
     # widget at widget_defaults(loss, dataset).
     for loss, dataset in (("wgan-gp", "grid25"), ("hinge", "ring8"), ("lsgan", "custom")):
         at = _open({"lab_loss": loss, "lab_dataset": dataset})
-        want = widget_defaults(loss, dataset)
-        got = _values(at)
-        assert {k: got[k] for k in want if k not in ("lab_loss", "lab_dataset")} == {
-            k: v for k, v in want.items() if k not in ("lab_loss", "lab_dataset")}, (loss, dataset)
+        want = {k: v for k, v in widget_defaults(loss, dataset).items() if k not in ("lab_loss", "lab_dataset")}
+        assert {k: at.session_state[k] for k in want} == want, (loss, dataset)
 
 
 def test_the_field_table_maps_a_configuration_both_ways():

@@ -68,3 +68,26 @@ def test_the_pages_summary_matches_the_recorded_mode_table():
         assert f"{sum(modes) / len(modes):.1f} (from {min(modes)} to {max(modes)}) of its 8 modes" in shown
     assert ("most of its samples sit on no mode" in shown) == (sum(r["hq"] < 0.5 for r in collapse) > len(modes) / 2)
     assert "one or two of the eight modes" not in shown
+
+
+def test_a_run_that_reaches_the_step_cap_says_so(monkeypatch):
+    # Issue 21, item 7: a run stopped at the cap "with no word of why".
+    from gan_core.lab import run_registry
+
+    from apptest_helpers import open_page
+
+    monkeypatch.setattr(run_registry, "MAX_STEPS", 3)
+    at = open_page("pages/gan_lab.py", timeout=180)
+    at.button(key="lab_preset_wgan-gp").click().run()  # a fresh run, built with the cap of 3
+    at.button(key="lab_play").click().run()
+    for _ in range(30):
+        if not at.session_state["lab_run"].running:
+            break
+        at.run()
+    run = at.session_state["lab_run"]
+    assert run.at_cap and run.step == 3
+    at.run()
+    status = " ".join(m.value for m in at.markdown)
+    assert "stopped at the cap of 3 generator steps per run" in status
+    assert any("cap of 3 generator steps" in w.value for w in at.warning)
+    assert_clean(at)
