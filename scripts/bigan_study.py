@@ -57,6 +57,21 @@ def run_one(loss: str, seed: int, iters: int | None, overrides: dict, every: int
             "config": cfg.to_dict()}
 
 
+def table(records: list[dict]) -> str:
+    """A markdown table of recorded runs, one row per seed (docs/bigan.md is built from it)."""
+    lines = ["| setting | seed | modes (of 8) | high quality | mean ‖G(E(x)) − x‖ | mean ‖G(z) − x‖, random z "
+             "| G(E(x)) on x's mode |", "|---|---|---|---|---|---|---|"]
+    for rec in records:
+        for r in rec["runs"]:
+            c = r["reconstruction"]
+            lines.append(f"| {rec['label']} | {r['seed']} | {r['modes']} | {100 * r['high_quality']:.1f} % "
+                         f"| {c['encoded']:.4f} | {c['random']:.4f} | {100 * c['same_mode']:.1f} % |")
+        m = rec["mean"]
+        lines.append(f"| {rec['label']} | mean | {m['modes']:.2f} | {100 * m['high_quality']:.1f} % "
+                     f"| {m['encoded']:.4f} | {m['random']:.4f} | |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--loss", default="non-saturating")
@@ -66,7 +81,12 @@ def main(argv=None) -> int:
     p.add_argument("--set", nargs="*", default=[], help="ToyConfig overrides, key=value")
     p.add_argument("--json", default=None, help="append the record to this JSON list")
     p.add_argument("--label", default="")
+    p.add_argument("--table", default=None, help="print the markdown table of this JSON record and stop")
     args = p.parse_args(argv)
+    if args.table:
+        with open(args.table) as f:
+            print(table(json.load(f)))
+        return 0
     torch.set_num_threads(1)
     overrides = {k: _value(v) for k, v in (s.split("=", 1) for s in args.set)}
     runs = []

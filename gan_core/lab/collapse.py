@@ -19,13 +19,15 @@ steps, on a fixed set of latent codes:
 """
 from __future__ import annotations
 
+import json
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
 from gan_core.lab import metrics as _metrics
 
-__all__ = ["ON_ONE_MODE", "trace_row", "trace", "summarise"]
+__all__ = ["ON_ONE_MODE", "trace_row", "trace", "summarise", "textbook", "describe", "description", "RECORD"]
 
 #: A snapshot counts as "on one mode" when at least this share of samples is within 3 std of one centre.
 ON_ONE_MODE = 0.5
@@ -84,3 +86,57 @@ def summarise(rows: list[dict], start: int = 1) -> dict:
             "top_share_mean": mean("top_share"), "one_mode_share": len(on_one) / len(rows),
             "modes_visited": visited, "hops": int(hops), "mean_dist_mean": mean("mean_dist"),
             "final_modes": rows[-1]["modes_captured"]}
+
+
+#: The measured runs of the collapse preset (written by scripts/collapse_study.py).
+RECORD = Path(__file__).resolve().parents[2] / "docs" / "collapse_record.json"
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f} %" if x < 0.1 else f"{100 * x:.0f} %"
+
+
+def textbook(summary: dict) -> bool:
+    """Whether a run looks like the textbook picture: on one mode at most snapshots, hopping at least twice."""
+    return summary["one_mode_share"] >= 0.5 and summary["hops"] >= 2
+
+
+def describe(record: dict) -> str:
+    """The collapse preset's description, every figure computed from ``record`` (collapse_study's JSON)."""
+    runs = sorted(record["runs"], key=lambda r: r["seed"])
+    sums = [r["summary"] for r in runs]
+    seeds = _join([str(r["seed"]) for r in runs])
+    head = (f"Measured every {record['every']:,} steps over {record['iters']:,} (seeds {seeds}): ")
+    on_mode = _join([_pct(s["on_mode_mean"]) for s in sums])
+    dist = _join([f"{s['mean_dist_mean']:.2f}" for s in sums])
+    if all(textbook(s) for s in sums):
+        return head + (
+            f"the samples sat on one mode at a time in {_join([_pct(s['one_mode_share']) for s in sums])} of the "
+            f"snapshots and hopped {_join([str(s['hops']) for s in sums])} times between modes "
+            f"({_join([str(len(s['modes_visited'])) for s in sums])} different modes); on average {on_mode} of the "
+            "samples were on a mode.")
+    lines = [head + (
+        "this is not the textbook picture of a generator that puts all its samples on one mode and hops to the "
+        f"next. On average only {on_mode} of the samples lie on a mode (within 3 std of a centre; at most "
+        f"{_join([_pct(s['on_mode_max']) for s in sums])} at any snapshot), and a sample lies on average "
+        f"{dist} from its nearest centre, while neighbouring "
+        "modes are 0.77 apart and 0.01 wide: the generator's cloud drifts near the ring, mostly between modes, "
+        f"and ends with {_join([str(s['final_modes']) for s in sums])} of the 8 modes captured.")]
+    sat = [s for s in sums if s["one_mode_share"] > 0]
+    if sat:
+        lines.append(
+            f"It sat on one mode (half its samples or more) in {_join([_pct(s['one_mode_share']) for s in sums])} "
+            "of the snapshots.")
+    return " ".join(lines)
+
+
+def description(path: Path = RECORD) -> str | None:
+    """:func:`describe` of the recorded runs (None when the record is missing or unreadable)."""
+    try:
+        return describe(json.loads(path.read_text()))
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None

@@ -24,7 +24,7 @@ from gan_core.lab.losses import get_loss
 from gan_core.lab.nets import ACTIVATIONS
 
 __all__ = ["ToyConfig", "LATENT_DISTS", "draw_latent", "latent_span", "lab_defaults", "PRESETS",
-           "preset", "as_config"]
+           "preset", "preset_description", "as_config"]
 
 #: Priors of the latent code z (ToyConfig.latent_dist).
 LATENT_DISTS = ("gaussian", "uniform")
@@ -276,6 +276,9 @@ PRESETS = {
         config=dict(loss="minimax", latent_dim=256, g_depth=2, g_width=128, d_depth=1,
                     d_width=128, batch_size=512, lr_g=1e-3, lr_d=1e-4, betas=(0.5, 0.999),
                     n_critic=1, activation="relu")),
+    # BiGAN at its defaults (_BIGAN_DEFAULTS) with the loss it was designed with: D's cross-entropy,
+    # G and E trained on flipped labels (Donahue et al. 2017, sec. 3.4).  docs/bigan.md.
+    "bigan": dict(dataset="ring8", iters=5000, seeds=(0, 1, 2), config=dict(loss="non-saturating", bigan=True)),
 }
 
 
@@ -287,6 +290,17 @@ def preset(name: str) -> tuple[ToyConfig, str, int]:
     cfg = lab_defaults(p["config"]["loss"], iters=p["iters"],
                        **{k: v for k, v in p["config"].items() if k != "loss"})
     return cfg, p["dataset"], p["iters"]
+
+
+def preset_description(name: str) -> str | None:
+    """What a preset does, in words, with figures from its measured runs (None where none are recorded)."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
+    if name == "bigan":
+        from gan_core.lab.bigan import description
+        return description()
+    from gan_core.lab.collapse import description
+    return description()
 
 
 def as_config(config) -> ToyConfig:
