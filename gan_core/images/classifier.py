@@ -223,11 +223,15 @@ def accuracy(model: SmallCNN, x: torch.Tensor, y: torch.Tensor) -> float:
 
 
 def train_classifier(x: torch.Tensor, y: torch.Tensor, epochs: int, seed: int = 0, batch_size: int = 128,
-                     lr: float = 1e-3, shift: int = 2, log=None, device: str | torch.device = "cpu") -> SmallCNN:
+                     lr: float = 1e-3, shift: int = 2, log=None, device: str | torch.device = "cpu",
+                     classes: int | None = None) -> SmallCNN:
     """Adam on cross-entropy with random shifts of up to ``shift`` pixels; returns the model in eval
-    mode on the CPU (trained on ``device``; batches are drawn on the CPU either way)."""
+    mode on the CPU (trained on ``device``; batches are drawn on the CPU either way).
+
+    ``classes``: outputs of the model (default: the largest label + 1; give it when a subset of
+    the data may lack the last classes)."""
     torch.manual_seed(seed)
-    model = SmallCNN(x.shape[1], int(y.max()) + 1 if len(y) else 10).to(device)
+    model = SmallCNN(x.shape[1], classes or (int(y.max()) + 1 if len(y) else 10)).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, epochs * ((len(x) + batch_size - 1) // batch_size)))
     rng = torch.Generator().manual_seed(seed)
@@ -275,7 +279,7 @@ def main(argv=None) -> None:
     t0 = time.perf_counter()
     device = training.pick_device(args.device)
     model = train_classifier(x, y, epochs, args.seed, log=lambda m: print(m, file=sys.stderr, flush=True),
-                             device=device)
+                             device=device, classes=len(image_data.DATASETS[args.dataset]["classes"]))
     wall = time.perf_counter() - t0
     test_pred = model.predict(xt)
     per_class = {name: round(float((test_pred[yt == k] == k).float().mean()), 4)

@@ -66,7 +66,8 @@ def main(argv=None) -> Path:
     t0 = time.perf_counter()
     device = training.pick_device(args.device)
     model = classifier.train_classifier(x, y, epochs, args.seed, shift=SHIFT.get(args.task, 0),
-                                        log=lambda m: print(m, file=sys.stderr, flush=True), device=device)
+                                        log=lambda m: print(m, file=sys.stderr, flush=True), device=device,
+                                        classes=2)
     wall = time.perf_counter() - t0
     out.mkdir(parents=True, exist_ok=True)
     from safetensors.torch import save_file

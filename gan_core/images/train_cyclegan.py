@@ -416,7 +416,7 @@ def train_digit_classifier(data: dict, args):
     x = torch.cat([to_signed(data["a"]), to_signed(data["b"])])
     y = torch.cat([torch.from_numpy(data["a_labels"]), torch.from_numpy(data["b_labels"])])
     with torch.enable_grad():  # evaluate_folder runs under no_grad
-        return classifier.train_classifier(x, y, args.classifier_epochs, seed=args.seed, batch_size=64)
+        return classifier.train_classifier(x, y, args.classifier_epochs, seed=args.seed, batch_size=64, classes=10)
 
 
 def digit_metrics(out: Path, args, held: dict, rt_a: dict, rt_b: dict) -> dict:

@@ -158,3 +158,12 @@ def test_corrupted_classifier_is_refused(tmp_path):
     weights.write_bytes(weights.read_bytes()[:-100])
     with pytest.raises(pretrained.PretrainedError, match="corrupted"):
         classifier.load("mnist", root=tmp_path)
+
+
+def test_a_classifier_trained_on_a_subset_missing_classes_still_has_every_class(tmp_path):
+    """--limit on MNIST (sorted by digit) once gave a 2-output model whose card said 10 classes."""
+    out = tmp_path / "classifier-synthetic"
+    classifier.main(["--dataset", "synthetic", "--epochs", "1", "--limit", "3", "--threads", "1",
+                     "--device", "cpu", "--out", str(out)])
+    model = classifier.load(out.name, root=tmp_path)
+    assert model.predict_proba(torch.zeros(2, 1, 32, 32)).shape == (2, 10)
