@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from pages.cyclegan_quality import has_baselines, quality_rows, quality_sentences
+from pages.images.cyclegan_quality import has_baselines, quality_rows, quality_sentences
 from pages.ui.chrome import next_lesson, page_header, show_error
 
 MODELS = {

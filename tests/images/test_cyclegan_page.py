@@ -178,7 +178,7 @@ FUTURE = {  # keys as the evaluation may write them: a metric, and the same for 
 
 
 def test_card_keys_are_read_by_their_parts():
-    from pages.cyclegan_quality import parse_key
+    from pages.images.cyclegan_quality import parse_key
 
     assert parse_key("cycle_l1_a") == ("cycle_l1", "a2b", "model")
     assert parse_key("identity_l1_b") == ("identity_l1", "b2a", "model")
@@ -194,7 +194,7 @@ def test_card_keys_are_read_by_their_parts():
 
 
 def test_new_metric_keys_with_baselines_appear_in_the_table_and_in_words():
-    from pages.cyclegan_quality import quality_rows, quality_sentences
+    from pages.images.cyclegan_quality import quality_rows, quality_sentences
 
     rows = quality_rows(FUTURE, ("handwritten", "printed"))
     cell = {(r["direction"], r["measured"]): r for r in rows}

@@ -1,0 +1,1 @@
+"""Helpers of the image pages (DCGAN, CycleGAN): plain Python, no Streamlit."""
