@@ -74,8 +74,9 @@ with area.bar:
     controls.run_bar(run, running, area.narrow)
 
 # ----------------------------------------------------------- what it does
+table_slot = area.charts.empty()  # the metric table, kept in step with the plane by its fragment
 with area.plane:
-    views.live_plane(running, area.plane_px)
+    views.live_plane(running, area.plane_px, table_slot)
 with area.charts:
     views.live_charts(running)
 with area.explain:

@@ -28,7 +28,7 @@ from pages.ui.widgets import format_value
 ss = st.session_state
 #: Seconds between refreshes while training (the fragment's timer): about 4.2 refreshes a second.
 REFRESH_S = 0.24
-#: Seconds between refreshes of the metric table and curves while training (pictures then, from
+#: Seconds between refreshes of the loss and metric curves while training (pictures then, from
 #: gan_core.lab.chart_raster: two Plotly redraws cost the browser ~0.3 s of CPU each). Streamlit
 #: queues this fragment's runs behind the live view's loop, so while training they come every 5-7 s.
 CHART_REFRESH_S = 5.0
@@ -141,9 +141,11 @@ def _refresh(run: LabSession) -> bool:
     return True
 
 
-def _live_plane(plane_px: int) -> None:
-    """Advance the run (when running), then draw the plane; in a timer's run, again every
-    REFRESH_S for up to LIVE_LOOP_S (a run of the whole page draws once and goes on)."""
+def _live_plane(plane_px: int, table_slot) -> None:
+    """Advance the run (when running), then draw the plane and the metric table (``table_slot``,
+    a placeholder below: the table keeps pace with the status line instead of the charts' slower
+    timer, which lagged 5-7 s); in a timer's run, again every REFRESH_S for up to LIVE_LOOP_S (a
+    run of the whole page draws once and goes on)."""
     run = ss.get("lab_run")
     if run is None:
         st.info("Fix the settings above to start a run.", icon=":material/info:")
@@ -159,6 +161,7 @@ def _live_plane(plane_px: int) -> None:
         stopped = _refresh(run)
         with view.container():
             _draw_plane(_plane_state(run, layers), layers, mode, plane_px)
+        table_slot.table(metric_row(run), hide_index=True)
         ss["lab_step"], ss["lab_d_step"] = run.step, run.d_step
         if stopped:
             st.rerun()  # a full rerun turns the timers off, updates the buttons and draws the final state
@@ -166,9 +169,10 @@ def _live_plane(plane_px: int) -> None:
             return
 
 
-def live_plane(running: bool, plane_px: int = 600) -> None:
-    """The plane (``plane_px``: the paused single figure's height), a fragment on a timer while the run trains."""
-    st.fragment(run_every=REFRESH_S if running else None)(_live_plane)(plane_px)
+def live_plane(running: bool, plane_px: int, table_slot) -> None:
+    """The plane (``plane_px``: the paused single figure's height) and the metric table (in
+    ``table_slot``), a fragment on a timer while the run trains."""
+    st.fragment(run_every=REFRESH_S if running else None)(_live_plane)(plane_px, table_slot)
 
 
 # ------------------------------------------------------------------- the charts
@@ -227,8 +231,7 @@ def _latents(run: LabSession) -> None:
 
 
 def draw_charts(run: LabSession, charts) -> None:
-    """Metric table, loss and metric curves, BiGAN latents."""
-    st.table(metric_row(run), hide_index=True)
+    """Loss and metric curves, BiGAN latents (the metric table is the live plane's)."""
     st.caption(f"Metrics on {run.configs[0].eval_samples:,} generated samples (VEEGAN / PacGAN protocol: a sample is "
                f"high quality within 3 std = {3 * run.mixture.std:g} data units of a mode centre). W1 of two real "
                f"samples with the same estimator: {run.w1_floor:.3f} data units — the floor a perfect generator reaches.")
