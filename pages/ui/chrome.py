@@ -250,6 +250,16 @@ _COMPACT_CSS = """
 </style>
 """
 
+# Both modes: a chart's title above it (pages.ui.figures.plot) in the weight and size Plotly drew it
+# in; a metric's value wraps rather than ending in "…" when its column is narrow (1280 px windows).
+_LAYOUT_CSS = """
+<style>
+.gan-chart-title { font-weight: 600; font-size: 1.05rem; margin: 0; line-height: 1.3; }
+[data-testid="stMetricValue"] > div { white-space: normal !important; overflow-wrap: anywhere;
+  text-overflow: clip !important; }
+</style>
+"""
+
 
 def presenter_mode() -> bool:
     return bool(st.session_state.get(PRESENTER_KEY, False))
@@ -260,5 +270,5 @@ def presenter_mode_controls() -> None:
     Presenter navigation (keys, bar, outline, reset) is :mod:`pages.ui.presenter`'s."""
     st.sidebar.toggle("Presenter mode", key=PRESENTER_KEY, bind="query-params",
                       help="Large type and figures for a projector, no sidebar. Add ?present=true to any link.")
-    st.html(_PRESENTER_CSS if presenter_mode() else _COMPACT_CSS)
+    st.html((_PRESENTER_CSS if presenter_mode() else _COMPACT_CSS) + _LAYOUT_CSS)
     # "Leave presenter mode" sits in the presenter's bar (pages.ui.presenter.lesson_bar).

@@ -2,6 +2,7 @@
 (:func:`plot`: larger in presenter mode), with PNG/SVG downloads (:func:`figure_downloads`)."""
 from __future__ import annotations
 
+import html
 import importlib
 
 import streamlit as st
@@ -29,19 +30,35 @@ def figure(builder, *args, **kwargs):
     return _built_figure(builder.__module__, builder.__name__, args, kwargs)
 
 
+# Room above the plot for a legend laid out on one row above it (the figures' common layout).
+_LEGEND_ROOM = {False: 34, True: 48}  # px: normal type, presenter mode's
+
+
 def plot(fig, key: str, title: str | None = None) -> None:
     """Every chart the same way: full width, keyed so reruns keep zoom; larger in presenter mode.
 
-    Under it, outside presenter mode, a small "Download" control offers the chart as PNG and SVG
-    (see :func:`figure_downloads`); ``title`` is the title written on those files.
-    """
-    if presenter_mode():
-        import plotly.graph_objects as go
+    The chart's title is written above it as text, which wraps: inside the figure, a long title ran
+    off the chart's right edge and under its legend in a 1280-pixel window (the legend sits in the
+    title's band above the plot).  The figure itself is not changed (figures from :func:`figure`
+    are shared): a copy of its description is drawn.
 
-        fig = go.Figure(fig)  # a copy: figures from figure() are shared
-        fig.update_layout(font=dict(size=20), height=int((fig.layout.height or 450) * 1.3))
+    Under it, outside presenter mode, a small "Download" control offers the chart as PNG and SVG
+    (see :func:`figure_downloads`); ``title`` is the title written on those files (by default the
+    figure's own, drawn in the picture).
+    """
     palette.thin_lines(fig)  # display only: dense grids drawn with a few hundred points per line (in place)
-    st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
+    spec = fig.to_dict()
+    layout = spec.setdefault("layout", {})
+    heading = (layout.pop("title", None) or {}).get("text")
+    if heading:
+        st.markdown(f'<p class="gan-chart-title">{html.escape(heading, quote=False)}</p>', unsafe_allow_html=True)
+        legend = layout.get("legend") or {}
+        above = legend.get("y", 1.02) >= 1 and layout.get("showlegend", True) is not False
+        layout["margin"] = {**layout.get("margin", {}), "t": _LEGEND_ROOM[presenter_mode()] if above else 10}
+    if presenter_mode():
+        layout["font"] = {**layout.get("font", {}), "size": 20}
+        layout["height"] = int((layout.get("height") or 450) * 1.3)
+    st.plotly_chart(spec, width="stretch", key=key, config={"displaylogo": False})
     if not presenter_mode():
         figure_downloads(fig, key, title)
 

@@ -59,3 +59,28 @@ def test_presenter_mode_enlarges_a_copy_and_leaves_the_shared_figure_alone():
     at.session_state["present_on"] = False
     at.run()
     assert json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["height"] == normal["height"]
+
+
+def _titled_script():
+    import plotly.graph_objects as go
+    import streamlit as st
+
+    from gan_core.lessons import viz
+    from pages.ui.figures import plot
+
+    fig = viz.layout(go.Figure(go.Scatter(x=[0, 1], y=[0, 1], name="a legend entry")),
+                     "A long title that ran off the chart's edge and under its legend at 1280 pixels")
+    plot(fig, key="titled")
+    st.session_state["title_after"] = fig.layout.title.text
+
+
+def test_a_charts_title_is_text_above_it_and_the_figure_keeps_its_own():
+    at = AppTest.from_function(_titled_script)
+    at.run()
+    assert not at.exception
+    title = "A long title that ran off the chart's edge and under its legend at 1280 pixels"
+    assert any(title in m.value and "gan-chart-title" in m.value for m in at.markdown)
+    layout = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]
+    assert "text" not in layout.get("title", {})  # not drawn inside the figure, where it was cut
+    assert layout["margin"]["t"] >= 30  # room for the legend above the plot
+    assert at.session_state["title_after"] == title  # the (shared) figure is unchanged: downloads keep it
