@@ -40,6 +40,7 @@ from dataclasses import asdict, dataclass, field
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ClientState_pb2 import ClientState
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.Slider_pb2 import Slider
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from websockets.asyncio.client import connect
 
@@ -229,6 +230,8 @@ def changed_state(widgets: dict, spec: str | None) -> tuple[str, WidgetState] | 
             state = WidgetState(id=widget_id)
             if kind == "button":
                 state.trigger_value = True
+            elif kind == "slider" and proto.type == Slider.SELECT_SLIDER:
+                state.string_array_value.data.extend(value.split(","))
             elif kind == "slider":
                 state.double_array_value.data.extend([float(v) for v in value.split(",")])
             elif kind == "checkbox":
@@ -240,7 +243,14 @@ def changed_state(widgets: dict, spec: str | None) -> tuple[str, WidgetState] | 
             else:
                 continue
             return widget_id, state
-        if kind == "slider" and len(proto.value or proto.default) == 1:
+        if kind == "slider" and proto.type == Slider.SELECT_SLIDER and len(proto.options) > 1:
+            # Streamlit 1.67 sends a select_slider's value as the option's label (string_array_value).
+            current = int((list(proto.value) or list(proto.default) or [0])[0])
+            state = WidgetState(id=widget_id)
+            state.string_array_value.data.append(proto.options[(current + max(1, len(proto.options) // 4))
+                                                               % len(proto.options)])
+            return widget_id, state
+        if kind == "slider" and proto.type != Slider.SELECT_SLIDER and len(proto.value or proto.default) == 1:
             current = (list(proto.value) or list(proto.default))[0]
             span = proto.max - proto.min
             target = current + span / 4 if current + span / 4 <= proto.max else current - span / 4
@@ -592,12 +602,13 @@ def print_table(result: dict) -> None:
         fmt = lambda x: "-" if x is None else f"{x:.2f}"  # noqa: E731
         print(f"  {page}: first run p50 {fmt(s['first_p50_s'])} p95 {fmt(s['first_p95_s'])} "
               f"max {fmt(s['first_max_s'])} s; change p50 {fmt(s['change_p50_s'])} "
-              f"p95 {fmt(s['change_p95_s'])} s; errors {s['errors']}")
+              f"p95 {fmt(s['change_p95_s'])} s; errors {s['errors']}"
+              + (f"; {s['reconnected']} reconnected (max {fmt(s['reconnect_max_s'])} s)" if s["reconnected"] else ""))
         for message in s["error_messages"]:
             print(f"    {message}")
     print(f"  server: {json.dumps(result['server'])}")
     if result["replicas"]:
-        print(f"  replicas: {result['replicas']}")
+        print(f"  replicas: {result['replicas']}; after reconnecting: {result['replicas_after_reconnect']}")
 
 
 def main(argv=None) -> int:

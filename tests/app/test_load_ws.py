@@ -56,6 +56,18 @@ def test_changed_state_moves_first_slider_a_quarter_within_range():
     assert list(load_ws.changed_state(widgets, None)[1].double_array_value.data) == [2.0]
 
 
+def test_a_select_slider_is_changed_by_its_label():
+    """Streamlit 1.67 reads a select_slider's value as its option's label (a string array): a number
+    there crashed the server's widget registration (TypeError: must be real number, not str)."""
+    proto = Slider(id="$$ID-c-speed", type=Slider.SELECT_SLIDER, min=0, max=3, step=1)
+    proto.options.extend(["slow", "medium", "fast", "full"])
+    proto.default.append(1)
+    widget_id, state = load_ws.changed_state({"$$ID-c-speed": ("slider", proto)}, None)
+    assert state.WhichOneof("value") == "string_array_value" and list(state.string_array_value.data) == ["fast"]
+    widget_id, state = load_ws.changed_state({"$$ID-c-speed": ("slider", proto)}, "speed=full")
+    assert list(state.string_array_value.data) == ["full"]
+
+
 def test_sample_counts_this_process():
     now = load_ws.sample([os.getpid()])
     assert now["rss_kb"] > 10_000 and now["cpu_s"] > 0
