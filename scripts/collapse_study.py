@@ -35,6 +35,19 @@ def _value(text: str):
         return text
 
 
+def table(record: dict) -> str:
+    """A markdown table of the recorded runs, one row per seed (docs/collapse_preset.md is built from it)."""
+    lines = ["| seed | samples on a mode, mean (max) | snapshots with ≥ 50 % on one mode | snapshots with ≥ 90 % "
+             "nearest one mode | modes it gathered near | moves | mean distance to nearest centre "
+             "| modes captured at the end |", "|---|---|---|---|---|---|---|---|"]
+    for run in sorted(record["runs"], key=lambda r: r["seed"]):
+        s = summarise(run["trace"])
+        lines.append(f"| {run['seed']} | {100 * s['on_mode_mean']:.1f} % ({100 * s['on_mode_max']:.1f} %) "
+                     f"| {100 * s['one_mode_share']:.0f} % | {100 * s['near_one_share']:.0f} % "
+                     f"| {len(s['near_modes'])} | {s['near_hops']} | {s['mean_dist_mean']:.3f} | {s['final_modes']} |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -42,7 +55,12 @@ def main(argv=None) -> int:
     p.add_argument("--every", type=int, default=100)
     p.add_argument("--set", nargs="*", default=[], help="ToyConfig overrides of the preset, key=value")
     p.add_argument("--json", default=None, help="write the records here (a JSON object)")
+    p.add_argument("--table", default=None, help="print the markdown table of this JSON record and stop")
     args = p.parse_args(argv)
+    if args.table:
+        with open(args.table) as f:
+            print(table(json.load(f)))
+        return 0
     torch.set_num_threads(1)
     cfg, dataset, iters = preset("collapse")
     overrides = {k: _value(v) for k, v in (s.split("=", 1) for s in args.set)}

@@ -26,11 +26,16 @@ from pathlib import Path
 import numpy as np
 
 from gan_core.lab import metrics as _metrics
+from gan_core.lab.toy2d import make_dataset
 
-__all__ = ["ON_ONE_MODE", "trace_row", "trace", "summarise", "textbook", "describe", "description", "RECORD"]
+__all__ = ["ON_ONE_MODE", "NEAR_ONE_MODE", "FAR", "trace_row", "trace", "summarise", "textbook", "describe", "description", "RECORD"]
 
 #: A snapshot counts as "on one mode" when at least this share of samples is within 3 std of one centre.
 ON_ONE_MODE = 0.5
+#: ... and as "near one mode" when at least this share of samples is nearest to one centre (any distance).
+NEAR_ONE_MODE = 0.9
+#: A snapshot's cloud has drifted off when its samples lie on average farther than this from any centre.
+FAR = 1.0
 
 
 def trace_row(step: int, samples: np.ndarray, centres: np.ndarray, std: float) -> dict:
@@ -64,27 +69,40 @@ def trace(config, dataset: str, seed: int, iters: int, every: int = 100, n: int 
     return rows
 
 
+def _visits(rows: list[dict]) -> tuple[list[int], int]:
+    # The modes the rows sit at (in order of first visit) and the changes from one row to the next.
+    visited: list[int] = []
+    for r in rows:
+        if r["top_mode"] not in visited:
+            visited.append(r["top_mode"])
+    return visited, int(sum(a["top_mode"] != b["top_mode"] for a, b in zip(rows, rows[1:])))
+
+
 def summarise(rows: list[dict], start: int = 1) -> dict:
     """Figures of a trace from row ``start`` on (default: after step 0).
 
     ``on_mode_mean`` / ``on_mode_max``: share of samples on any mode, mean and largest over the rows;
     ``top_share_mean``: mean share on the busiest mode; ``one_mode_share``: share of rows with at
     least :data:`ON_ONE_MODE` of the samples on one mode; ``modes_visited``: the modes those rows sat
-    on (in order of first visit); ``hops``: changes of that mode from one such row to the next;
-    ``mean_dist_mean``: mean distance to the nearest centre; ``final_modes``: modes captured in the
-    last row.
+    on (in order of first visit); ``hops``: changes of that mode from one such row to the next.
+    The same for a cloud *near* one mode (at least :data:`NEAR_ONE_MODE` of the samples nearest to
+    one centre, and on average within :data:`FAR` of it): ``near_one_share``, ``near_modes``, ``near_hops``.
+    ``mean_dist_mean`` / ``mean_dist_max``: mean distance to the nearest centre, mean and largest over
+    the rows; ``far_share``: share of rows whose mean distance exceeds :data:`FAR` (drifted off);
+    ``final_modes``: modes captured in the last row.
     """
     rows = rows[start:] or rows
     on_one = [r for r in rows if r["top_share"] >= ON_ONE_MODE]
-    visited: list[int] = []
-    for r in on_one:
-        if r["top_mode"] not in visited:
-            visited.append(r["top_mode"])
-    hops = sum(a["top_mode"] != b["top_mode"] for a, b in zip(on_one, on_one[1:]))
+    near_one = [r for r in rows if r["nearest_share"] >= NEAR_ONE_MODE and r["mean_dist"] <= FAR]
+    visited, hops = _visits(on_one)
+    near, near_hops = _visits(near_one)
     mean = lambda key: float(np.mean([r[key] for r in rows]))  # noqa: E731
     return {"rows": len(rows), "on_mode_mean": mean("on_mode"), "on_mode_max": max(r["on_mode"] for r in rows),
             "top_share_mean": mean("top_share"), "one_mode_share": len(on_one) / len(rows),
-            "modes_visited": visited, "hops": int(hops), "mean_dist_mean": mean("mean_dist"),
+            "modes_visited": visited, "hops": hops, "near_one_share": len(near_one) / len(rows),
+            "near_modes": near, "near_hops": near_hops, "mean_dist_mean": mean("mean_dist"),
+            "mean_dist_max": max(r["mean_dist"] for r in rows),
+            "far_share": sum(r["mean_dist"] > FAR for r in rows) / len(rows),
             "final_modes": rows[-1]["modes_captured"]}
 
 
@@ -105,33 +123,49 @@ def textbook(summary: dict) -> bool:
     return summary["one_mode_share"] >= 0.5 and summary["hops"] >= 2
 
 
+def hops_near_modes(summary: dict) -> bool:
+    """Whether the cloud stays near one mode at a time at most snapshots and moves on at least twice."""
+    return summary["near_one_share"] >= 0.5 and summary["near_hops"] >= 2
+
+
+def _seed_clause(seed: int, s: dict) -> str:
+    # What one run did, in one clause (see describe()).
+    if textbook(s):
+        return (f"with seed {seed} the samples sat on one mode at a time in {_pct(s['one_mode_share'])} of the "
+                f"snapshots and hopped {s['hops']} times among {len(s['modes_visited'])} modes")
+    if s["far_share"] >= 0.3:
+        return (f"with seed {seed} the cloud drifted off the ring: in {_pct(s['far_share'])} of the snapshots its "
+                f"samples lay on average more than {FAR} from any centre (up to {s['mean_dist_max']:.0f})")
+    if hops_near_modes(s):
+        return (f"with seed {seed} the samples stayed together in one cloud near one mode at a time (in "
+                f"{_pct(s['near_one_share'])} of the snapshots {_pct(NEAR_ONE_MODE)} or more of them were nearest "
+                f"the same mode) and the cloud moved on {s['near_hops']} times, near {len(s['near_modes'])} "
+                f"different modes, but a sample lay on average {s['mean_dist_mean']:.2f} from its nearest centre")
+    return f"with seed {seed} the samples spread between modes, on average {s['mean_dist_mean']:.2f} from the nearest"
+
+
 def describe(record: dict) -> str:
-    """The collapse preset's description, every figure computed from ``record`` (collapse_study's JSON)."""
+    """The collapse preset's description, every figure computed from the traces in ``record``
+    (collapse_study's JSON): one clause per seed, then the share on a mode and the modes at the end."""
     runs = sorted(record["runs"], key=lambda r: r["seed"])
-    sums = [r["summary"] for r in runs]
-    seeds = _join([str(r["seed"]) for r in runs])
-    head = (f"Measured every {record['every']:,} steps over {record['iters']:,} (seeds {seeds}): ")
-    on_mode = _join([_pct(s["on_mode_mean"]) for s in sums])
-    dist = _join([f"{s['mean_dist_mean']:.2f}" for s in sums])
+    sums = [summarise(r["trace"]) for r in runs]
+    each = lambda fmt: _join([fmt(s) for s in sums])  # noqa: E731
+    mix = make_dataset(record.get("dataset", "ring8"))
+    gaps = np.sqrt(((mix.centres[:, None] - mix.centres[None]) ** 2).sum(-1)) + np.eye(mix.n_modes) * 1e9
+    clauses = "; ".join(_seed_clause(r["seed"], s) for r, s in zip(runs, sums))
+    text = (f"Measured every {record['every']:,} steps over {record['iters']:,}: {clauses}. On average only "
+            f"{each(lambda s: _pct(s['on_mode_mean']))} of the samples lay on a mode (within 3 std of a centre; "
+            f"at most {each(lambda s: _pct(s['on_mode_max']))} at any snapshot; the modes are {mix.std:.2g} wide "
+            f"and {gaps.min():.2f} apart), and the runs ended with {each(lambda s: str(s['final_modes']))} of the "
+            f"{mix.n_modes} modes captured.")
     if all(textbook(s) for s in sums):
-        return head + (
-            f"the samples sat on one mode at a time in {_join([_pct(s['one_mode_share']) for s in sums])} of the "
-            f"snapshots and hopped {_join([str(s['hops']) for s in sums])} times between modes "
-            f"({_join([str(len(s['modes_visited'])) for s in sums])} different modes); on average {on_mode} of the "
-            "samples were on a mode.")
-    lines = [head + (
-        "this is not the textbook picture of a generator that puts all its samples on one mode and hops to the "
-        f"next. On average only {on_mode} of the samples lie on a mode (within 3 std of a centre; at most "
-        f"{_join([_pct(s['on_mode_max']) for s in sums])} at any snapshot), and a sample lies on average "
-        f"{dist} from its nearest centre, while neighbouring "
-        "modes are 0.77 apart and 0.01 wide: the generator's cloud drifts near the ring, mostly between modes, "
-        f"and ends with {_join([str(s['final_modes']) for s in sums])} of the 8 modes captured.")]
-    sat = [s for s in sums if s["one_mode_share"] > 0]
-    if sat:
-        lines.append(
-            f"It sat on one mode (half its samples or more) in {_join([_pct(s['one_mode_share']) for s in sums])} "
-            "of the snapshots.")
-    return " ".join(lines)
+        return text
+    n_hop = sum(hops_near_modes(s) or textbook(s) for s in sums)
+    if n_hop:
+        where = "in every run" if n_hop == len(sums) else f"in {n_hop} of the {len(sums)} runs"
+        return text + (f" So {where} the cloud does hop from mode to mode, as in the textbook picture, but it "
+                       "seldom lands *on* one.")
+    return text + " So the textbook picture — all samples on one mode, hopping to the next — is not what happens here."
 
 
 def description(path: Path = RECORD) -> str | None:

@@ -12,6 +12,8 @@ from pathlib import Path
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
+from gan_core.lab.config import preset_description
+
 MODE_TABLE = Path(__file__).resolve().parents[2] / "docs" / "mode_table.json"
 
 WHAT_YOU_SEE = (
@@ -22,10 +24,10 @@ WHAT_YOU_SEE = (
     "spaced grid of latent codes: its folds and stretches are the generator's manifold.")
 ONE_SMOOTH_FUNCTION = (
     "**Why the original GAN chases modes.** The arrows of nearby samples point the same way: the generator is "
-    "one smooth function, so it moves its whole cloud towards whichever blue region is closest. Once the samples "
-    "sit on a mode, the discriminator learns that this mode is where fakes live, paints it orange, and the cloud "
-    "moves on — the dance you see in the modes-captured curve. Nothing in the loss rewards covering *all* modes "
-    "at once.")
+    "one smooth function, so it moves its whole cloud towards whichever blue region is closest. When the cloud "
+    "reaches a mode, the discriminator learns that this is where fakes live, paints it orange, and the cloud "
+    "moves on: the textbook picture of mode collapse (Metz et al. 2017). Nothing in the loss rewards covering "
+    "*all* modes at once.")
 MINIMAX = (
     "**The saturating loss (original minimax GAN).** Against the optimal discriminator the game's value is "
     r"$2\,\mathrm{JSD}(P\,\|\,Q) - \log 4$: the generator minimises the Jensen–Shannon divergence, which "
@@ -61,6 +63,9 @@ def explanations(losses: set[str]) -> list[str]:
         parts.append(ONE_SMOOTH_FUNCTION)
     if "minimax" in losses:
         parts.append(MINIMAX)
+        measured = preset_description("collapse")  # figures from docs/collapse_record.json
+        if measured:
+            parts.append("**What the mode-collapse preset does.** " + measured)
     if "non-saturating" in losses:
         parts.append(NON_SATURATING)
     if "wgan-gp" in losses:
