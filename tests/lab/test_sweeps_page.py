@@ -1,0 +1,121 @@
+"""The Sweep panel (pages/sweeps.py, issue 19 item 3): it renders, a tiny sweep finishes in the
+background and shows its summary (numbers checked against an independent computation), every run
+links to the lab with its seed and settings, and bad settings get a clear message."""
+import time
+from urllib.parse import parse_qs, urlparse
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from gan_core.lab.config import lab_defaults
+from gan_core.lab.sweep import sweep_runs
+from pages.lab.fields import FIELDS, state_to_config
+from pages.lab.sweep_runner import SweepJob, lab_link, lab_query, sweep_cap
+from gan_core.lab.run_registry import RunRegistry
+
+from apptest_helpers import assert_clean, open_page, visible_text
+
+
+def _page():
+    at = open_page("pages/sweeps.py", timeout=120)
+    assert_clean(at)
+    return at
+
+
+def _errors(at) -> str:
+    return " ".join(e.value for e in at.error)
+
+
+def test_page_renders_with_defaults():
+    at = _page()
+    text = visible_text(at)
+    assert "Collapse as a rate" in text
+    assert at.number_input(key="sweep_seeds").value == 8
+    assert not at.error
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda at: at.number_input(key="sweep_seeds").set_value(0), "at least one seed"),
+    (lambda at: at.multiselect(key="sweep_losses").set_value([]), "at least one loss"),
+    (lambda at: at.number_input(key="sweep_seeds").set_value(4000), "more than the"),
+])
+def test_bad_settings_get_a_message(change, message):
+    at = _page()
+    change(at)
+    at.run()
+    assert not at.exception
+    assert message in _errors(at)
+    assert at.button(key="sweep_start").disabled
+
+
+def test_tiny_sweep_finishes_and_shows_its_summary():
+    at = _page()
+    at.multiselect(key="sweep_losses").set_value(["minimax"])
+    at.number_input(key="sweep_seeds").set_value(2)
+    at.select_slider(key="sweep_iters").set_value(100)
+    at.run()
+    at.button(key="sweep_start").click()
+    at.run()
+    deadline = time.time() + 240
+    while time.time() < deadline and not any("Done: 2 runs" in s.value for s in at.success):
+        time.sleep(1.0)
+        at.run()
+    assert_clean(at)
+    assert any("Done: 2 runs" in s.value for s in at.success), visible_text(at)[-2000:]
+    job = at.session_state["sweep_job"]
+    dots = job.result["dots"]
+    modes = [d["modes"] for d in dots]
+    # independent: mean and t interval of the two runs' mode counts
+    mean = float(np.mean(modes))
+    half = stats.t.ppf(0.975, 1) * np.std(modes, ddof=1) / np.sqrt(2)
+    summary_df = at.dataframe[0].value
+    assert summary_df["Modes (mean)"][0] == f"{mean:.2f}"
+    if half > 0:
+        lo, hi = max(0.0, mean - half), min(8.0, mean + half)
+        assert summary_df["Modes 95 % interval"][0] == f"{lo:.2f} to {hi:.2f}"
+    k = sum(m == 8 for m in modes)
+    assert summary_df["All modes found"][0].startswith(f"{k} of 2")
+    runs_df = at.dataframe[1].value
+    assert list(runs_df["Seed"]) == [0, 1]
+    q = parse_qs(urlparse(runs_df["Open in the lab"][1]).query)
+    assert q["lab_seed"] == ["1"] and q["lab_loss"] == ["Original GAN (minimax, saturating)"]
+
+
+def test_link_reopens_the_exact_settings():
+    """Every setting of the link, read back through the lab's own field table, gives the run's config."""
+    for loss in ("minimax", "wgan-gp", "hinge"):
+        cfg = lab_defaults(loss, "ring8")
+        q = lab_query(cfg, "ring8", 7)
+        state = {}
+        for f in FIELDS.values():
+            if f.config:
+                raw = q[f.key]
+                if f.kind in ("selectbox", "select_slider"):
+                    state[f.key] = next(o for o in f.options if f.format(o) == raw)
+                elif f.kind == "toggle":
+                    state[f.key] = raw == "true"
+                else:
+                    state[f.key] = type(f.options[0])(float(raw))
+        assert state_to_config(state, "ring8").to_dict() == cfg.to_dict()
+        assert q["lab_seed"] == "7" and lab_link(cfg, "ring8", 7).startswith("/gan-lab?")
+
+
+def test_cap_shares_the_device():
+    assert sweep_cap("cpu", 0, 4) == 48
+    assert sweep_cap("cpu", 1, 4) == 24
+    assert sweep_cap("cpu", 10, 4) == 12  # never below an even share among the slots
+    assert sweep_cap("cuda", 0, 4) == 512
+
+
+def test_job_takes_a_slot_and_gives_it_back():
+    reg = RunRegistry(max_runs=1)
+    assert reg.acquire("someone")
+    job = SweepJob(sweep_runs("ring8", ["minimax"], seeds=1, iters=20), registry=reg)
+    assert not job.start()  # the server is full: nothing starts
+    reg.release("someone")
+    job = SweepJob(sweep_runs("ring8", ["minimax"], seeds=1, iters=20), registry=reg)
+    assert job.start()
+    assert reg.active() == 1
+    job._thread.join(120)
+    assert job.result is not None and reg.active() == 0
