@@ -6,8 +6,8 @@
 Each visitor (a Streamlit session over the websocket, as in scripts/load_ws.py) opens the lab,
 presses Start (the ``lab_play`` button's trigger), then watches what the server sends for
 ``--watch-s`` seconds: the place in line the page shows ("You are number N in line"), the moment
-its Start button becomes Pause (its run started), and the moment it becomes Start again (the
-run reached the step cap and gave its slot back).  Reported: per visitor the places seen, the
+its Start button becomes Pause (its run started), the moment it becomes Start again (the
+run reached the step cap and gave its slot back), and the last step counter it was shown.  Reported: per visitor the places seen, the
 wait from pressing Start to its run starting, how many times its run started (must be 1), and
 for the server the most runs that overlapped (must not exceed the cap).
 """
@@ -26,6 +26,7 @@ import load_ws  # noqa: E402
 from load_ws import BackMsg, ClientState, ForwardMsg, Session, WidgetState, connect  # noqa: E402
 
 PLACE = re.compile(r"number (\d+) in line")
+STEP = re.compile(r"\*\*Step ([\d,]+)\*\*")
 
 
 async def _watch(session: Session, until: float, seen: dict, pressed: float) -> None:
@@ -62,6 +63,8 @@ async def _watch(session: Session, until: float, seen: dict, pressed: float) -> 
         elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
             element = msg.delta.new_element
             what = element.WhichOneof("type")
+            if what == "markdown" and STEP.match(element.markdown.body):
+                seen["last_step"] = int(STEP.match(element.markdown.body).group(1).replace(",", ""))
             if what == "alert":
                 match = PLACE.search(element.alert.body)
                 if match and int(match.group(1)) not in seen["places"]:
@@ -73,7 +76,7 @@ async def _watch(session: Session, until: float, seen: dict, pressed: float) -> 
 
 
 async def visitor(args, index: int, barrier: asyncio.Barrier) -> dict:
-    seen = {"visitor": index, "places": [], "starts": [], "stops": [], "error": None}
+    seen = {"visitor": index, "places": [], "starts": [], "stops": [], "last_step": None, "error": None}
     url = args.url.replace("http", "ws", 1).rstrip("/") + "/_stcore/stream"
     try:
         async with connect(url, subprotocols=["streamlit"], max_size=None, ping_interval=None) as ws:
