@@ -16,7 +16,7 @@ from gan_core.lab.toy2d import DATASETS, make_dataset
 from gan_core.lab.viz_sweep import sample_grid, sweep_dots
 from pages.lab.fields import DATASET_LABELS, LOSS_LABELS
 from pages.lab.sweep_runner import SweepJob, lab_link, sweep_cap
-from pages.ui.chrome import next_lesson, page_header, show_error
+from pages.ui.chrome import next_lesson, page_header, presenter_mode, show_error
 from pages.ui.figures import plot
 
 ss = st.session_state
@@ -123,11 +123,22 @@ def show_result(j: SweepJob) -> None:
     hdots = [{"run": d["run"], "label": by[d["loss"]]["label"], "value": d["hq"], "seed": d["seed"]} for d in dots]
     left, right = st.columns(2)
     with left:
-        plot(sweep_dots(mdots, mode_cells, "Modes captured, one dot per run", f"modes (of {n_modes})",
-                        [-0.3, n_modes + 0.5]), key="sweep_modes")
+        picked = _dot_chart(sweep_dots(mdots, mode_cells, "Modes captured, one dot per run", f"modes (of {n_modes})",
+                                       [-0.3, n_modes + 0.5]), "sweep_modes")
     with right:
-        plot(sweep_dots(hdots, hq_cells, "High-quality samples, one dot per run", "high quality (%)", [-3, 103],
-                        percent=True), key="sweep_hq")
+        picked = _dot_chart(sweep_dots(hdots, hq_cells, "High-quality samples, one dot per run", "high quality (%)",
+                                       [-3, 103], percent=True), "sweep_hq") or picked
+    st.caption("Click a dot to open that run in the live lab. Diamonds: each loss's mean; whiskers: its 95 % "
+               "interval.")
+    if picked is not None:
+        d = dots[picked]
+        st.markdown(f"**Picked:** {by[d['loss']]['label']}, seed {d['seed']}: {d['modes']} modes, "
+                    f"{100 * d['hq']:.1f} % high quality — [open this run in the lab]"
+                    f"({lab_link(j.runs[picked].config, d['dataset'], d['seed'])})")
+    for c in cells:
+        links = " · ".join(f"[seed {d['seed']}]({lab_link(j.runs[d['run']].config, d['dataset'], d['seed'])})"
+                           for d in dots if d["loss"] == c["loss"])
+        st.markdown(f"**{c['label']}** runs in the lab: {links}")
     st.subheader("Per loss")
     rows = []
     for c in cells:
@@ -150,6 +161,27 @@ def show_result(j: SweepJob) -> None:
     panels = [{"title": f"{by[d['loss']]['label']} · seed {d['seed']}", "samples": s}
               for d, s in zip(dots, res["samples"])]
     plot(sample_grid(panels, mix.centres, mix.extent, cols=8), key="sweep_samples")
+
+
+def _dot_chart(fig, key: str) -> int | None:
+    """Draw a dot chart (larger in presenter mode); the run index of a clicked dot, if any."""
+    spec = fig.to_dict()
+    layout = spec["layout"]
+    if presenter_mode():
+        layout["font"] = {"size": 20}
+        layout["height"] = int(layout["height"] * 1.3)
+        for trace in spec["data"]:
+            trace["marker"]["size"] = int(trace["marker"]["size"] * 1.4)
+    event = st.plotly_chart(spec, width="stretch", key=key, on_select="rerun", selection_mode="points",
+                            config={"displaylogo": False})
+    points = (event or {}).get("selection", {}).get("points", []) if event else []
+    for p in points:
+        run = p.get("customdata")
+        if isinstance(run, list):
+            run = run[0] if run else None
+        if isinstance(run, (int, float)):
+            return int(run)
+    return None
 
 
 def _fmt(v: float) -> str:
