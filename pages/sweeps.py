@@ -99,7 +99,7 @@ def progress_panel() -> None:
     if j.running:
         st.progress(j.done / max(1, j.total), text=f"Training {len(j.runs)} runs: {j.done:,} of {j.total:,} "
                     f"run-steps, {max(0.0, time.monotonic() - j.started):.0f} s")
-    elif not ss.get("sweep_drawn") is j:
+    elif ss.get("sweep_drawn") is not j:
         ss["sweep_drawn"] = j
         st.rerun()
 

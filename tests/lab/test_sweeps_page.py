@@ -13,6 +13,7 @@ from gan_core.lab.sweep import sweep_runs
 from pages.lab.fields import FIELDS, state_to_config
 from pages.lab.sweep_runner import SweepJob, lab_link, lab_query, sweep_cap
 from gan_core.lab.run_registry import RunRegistry
+from gan_core.lab.viz_sweep import dot_offsets, sweep_dots
 
 from apptest_helpers import assert_clean, open_page, visible_text
 
@@ -74,7 +75,10 @@ def test_tiny_sweep_finishes_and_shows_its_summary():
     if half > 0:
         lo, hi = max(0.0, mean - half), min(8.0, mean + half)
         assert summary_df["Modes 95 % interval"][0] == f"{lo:.2f} to {hi:.2f}"
+    hq = [d["hq"] for d in dots]
+    assert summary_df["High quality (mean %)"][0] == f"{100 * np.mean(hq):.2f}"
     k = sum(m == 8 for m in modes)
+    assert summary_df["Collapsed (missed a mode)"][0].startswith(f"{2 - k} of 2")
     assert summary_df["All modes found"][0].startswith(f"{k} of 2")
     runs_df = at.dataframe[1].value
     assert list(runs_df["Seed"]) == [0, 1]
@@ -119,3 +123,34 @@ def test_job_takes_a_slot_and_gives_it_back():
     assert reg.active() == 1
     job._thread.join(120)
     assert job.result is not None and reg.active() == 0
+
+
+def test_presenter_mode_renders():
+    from apptest_helpers import APP
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["present"] = "true"
+    at.run()
+    at.switch_page("pages/sweeps.py")
+    at.run()
+    assert_clean(at)
+    assert at.button(key="sweep_start")
+
+
+def test_dot_offsets_put_equal_values_side_by_side():
+    off = dot_offsets([8, 8, 8, 3])
+    assert np.allclose(off, [-0.07, 0.0, 0.07, 0.0])
+    wide = dot_offsets([1] * 100)
+    assert np.isclose(wide.max() - wide.min(), 0.72) and np.isclose(wide.mean(), 0.0)
+
+
+def test_each_dot_carries_its_run_and_the_mean_its_interval():
+    dots = [{"run": i, "label": "A" if i < 3 else "B", "value": v, "seed": i % 3} for i, v in enumerate([8, 3, 7, 8, 8, 8])]
+    cells = [{"label": "A", "mean": 6.0, "ci": [0.0, 12.0]}, {"label": "B", "mean": 8.0, "ci": [8.0, 8.0]}]
+    fig = sweep_dots(dots, cells, "t", "modes")
+    runs = [list(t.customdata) for t in fig.data if t.customdata is not None]
+    assert runs == [[0, 1, 2], [3, 4, 5]]
+    means = [t for t in fig.data if t.customdata is None]
+    assert [t.y[0] for t in means] == [6.0, 8.0]
+    assert list(means[0].error_y.array) == [6.0] and list(means[0].error_y.arrayminus) == [6.0]
+    assert all(t.marker.size >= 16 for t in fig.data)  # readable on a projector
