@@ -7,6 +7,7 @@ import time
 from urllib.parse import parse_qs, urlparse
 
 from browser_helpers import wait_until
+from conftest import SCREENSHOTS
 
 
 def test_a_sweep_runs_to_the_end_and_a_run_opens_in_the_lab(page, server_url):
@@ -30,6 +31,13 @@ def test_a_sweep_runs_to_the_end_and_a_run_opens_in_the_lab(page, server_url):
     print(f"tiny sweep: {time.time() - t0:.1f} s from the click to the result")
     assert page.locator("[data-testid=stException]").count() == 0
     page.wait_for_selector(".js-plotly-plot .main-svg")
+    # a dot opens its run: click the first run's dot in the modes chart
+    dot = page.locator(".js-plotly-plot").first.locator(".scatterlayer .trace").first.locator(".points path").first
+    dot.click(force=True)
+    picked = page.get_by_role("link", name="open this run in the lab")
+    assert wait_until(lambda: picked.count() > 0, 60), "clicking a dot showed no link to its run"
+    assert parse_qs(urlparse(picked.first.get_attribute("href")).query)["lab_seed"] == ["0"]
+    page.screenshot(path=str(SCREENSHOTS / "sweeps_result.png"), full_page=False)
     link = page.get_by_role("link", name="seed 1").first
     href = link.get_attribute("href")
     q = parse_qs(urlparse(href).query)
