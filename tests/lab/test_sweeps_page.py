@@ -154,3 +154,22 @@ def test_each_dot_carries_its_run_and_the_mean_its_interval():
     assert [t.y[0] for t in means] == [6.0, 8.0]
     assert list(means[0].error_y.array) == [6.0] and list(means[0].error_y.arrayminus) == [6.0]
     assert all(t.marker.size >= 16 for t in fig.data)  # readable on a projector
+
+
+@pytest.mark.parametrize("loss, dataset", [("wgan-gp", "ring8"), ("hinge", "grid25")])
+def test_the_lab_page_opened_from_a_run_link_holds_that_run(loss, dataset):
+    """The real lab page, opened with a run's query string, trains that run's configuration and seed."""
+    from pathlib import Path
+    from streamlit.testing.v1 import AppTest
+    cfg = sweep_runs(dataset, [loss], seeds=[5], iters=500)[0].config
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "pages" / "gan_lab.py"), default_timeout=120)
+    for key, value in lab_query(cfg, dataset, 5).items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    state = {k: at.session_state[k] for k in FIELDS if k in at.session_state}
+    assert state["lab_seed"] == 5 and state["lab_dataset"] == dataset
+    opened = state_to_config(state, dataset).to_dict()
+    expected = cfg.to_dict()
+    expected.pop("iters"), opened.pop("iters")  # the lab trains until stopped (or its step cap)
+    assert opened == expected
