@@ -15,11 +15,13 @@ from gan_core.lab.sweep import sweep_runs
 from gan_core.lab.toy2d import DATASETS, make_dataset
 from gan_core.lab.viz_sweep import sample_grid, sweep_dots
 from pages.lab.fields import DATASET_LABELS, LOSS_LABELS
-from pages.lab.sweep_runner import SweepJob, lab_link, sweep_cap
+from pages.lab.sweep_runner import DEVICE_RUNS, SweepJob, lab_link, sweep_cap
 from pages.ui.chrome import next_lesson, page_header, presenter_mode, show_error
 from pages.ui.figures import plot
 
 ss = st.session_state
+SHORT_TITLE = {"minimax": "GAN", "non-saturating": "NS", "wgan-clip": "WGAN", "wgan-gp": "WGAN-GP",
+               "lsgan": "LS", "hinge": "Hinge"}
 ITERS_OPTIONS = (100, 200, 500, 1000, 2000, 3000)
 DEFAULTS = {"sweep_dataset": "ring8", "sweep_losses": ["minimax", "wgan-gp"], "sweep_seeds": 8, "sweep_iters": 500}
 SHORT = {"minimax": "Original (minimax)", "non-saturating": "Non-saturating", "wgan-clip": "WGAN (clip)",
@@ -53,9 +55,9 @@ losses = c2.multiselect("Losses", list(LOSS_LABELS), format_func=SHORT.get, key=
 seeds = c3.number_input("Seeds per loss", 0, 4096, step=1, key="sweep_seeds")
 iters = c4.select_slider("Generator steps per run", ITERS_OPTIONS, key="sweep_iters")
 st.caption(f"One sweep may train at most {cap} runs on this server now (the device's budget of "
-           f"{48 if device == 'cpu' else 512} runs, shared with the {max(0, others)} other live run(s)); a sweep takes "
-           "one of the lab's run slots while it trains. The default (8 seeds of 2 losses, 500 steps) takes under a "
-           "minute on two idle CPU cores.")
+           f"{DEVICE_RUNS[device]} runs, shared with the {max(0, others)} other live run(s)); a sweep takes "
+           "one of the lab's run slots while it trains, on one thread. The default (8 seeds of 2 losses, 500 steps) "
+           "needed 48 s of CPU time on this project's 2-core machine: under a minute with a core free.")
 
 problems = []
 if not losses:
@@ -157,8 +159,10 @@ def show_result(j: SweepJob) -> None:
     st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch", key="sweep_runs_table",
                  column_config={"Open in the lab": st.column_config.LinkColumn(display_text="open run")})
     st.subheader("Final samples of every run")
+    st.caption("Each panel: a run's final samples (orange) over the data's mode centres (blue crosses), titled "
+               "loss · seed (GAN: the original minimax loss).")
     mix = make_dataset(dots[0]["dataset"])
-    panels = [{"title": f"{by[d['loss']]['label']} · seed {d['seed']}", "samples": s}
+    panels = [{"title": f"{SHORT_TITLE[d['loss']]} · {d['seed']}", "samples": s}
               for d, s in zip(dots, res["samples"])]
     plot(sample_grid(panels, mix.centres, mix.extent, cols=8), key="sweep_samples")
 

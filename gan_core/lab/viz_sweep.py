@@ -97,5 +97,6 @@ def sample_grid(panels: list, centres, extent, cols: int = 8, points: int = 300)
                                  hoverinfo="skip"), r, c)
     fig.update_xaxes(range=[x0, x1], showticklabels=False, showgrid=False, zeroline=False)
     fig.update_yaxes(range=[y0, y1], showticklabels=False, showgrid=False, zeroline=False)
+    fig.update_annotations(font_size=15)  # the panel titles keep their size in presenter mode (they would overlap)
     fig.update_layout(height=170 * rows + 40, margin=dict(l=10, r=10, t=40, b=10))
     return fig
