@@ -90,6 +90,9 @@ ENTRIES: list[tuple[str, str, str, str, tuple[str, ...]]] = [
      (W, LAB)),
     ("Training a critic", r"n_{critic}", "critic steps per generator step",
      "How many discriminator or critic updates come before each generator update.", (LAB,)),
+    ("Training a critic", r"\bar m \pm t\,s/\sqrt n,\ \hat p", "mean over seeds with its 95 % interval, share",
+     "A sweep's summary of n runs: the mean number of modes with its Student-t interval, and the share p̂ = k/n of "
+     "runs that found every mode (Wilson interval).", ("sweeps",)),
     ("Image GANs", r"z_t,\ \omega", "interpolation path, angle",
      "Latents between z₀ and z₁; spherical interpolation walks the arc of angle ω between them.", (DC,)),
     ("Image GANs", r"G,\ F", "CycleGAN's two generators",
