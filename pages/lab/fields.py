@@ -200,7 +200,8 @@ def state_to_config(state, dataset: str | None = None) -> ToyConfig:
         else:
             values[name] = value
     values.update({name: tuple(parts[i] for i in sorted(parts)) for name, parts in items.items()})
-    return replace(lab_defaults(state["lab_loss"], dataset), **values).validate()
+    # With BiGAN on, the fields without a widget (encoder, its width, the rate decay) are the BiGAN's defaults.
+    return replace(lab_defaults(state["lab_loss"], dataset, bigan=bool(values.get("bigan"))), **values).validate()
 
 
 #: The first visit: the mode-collapse preset, single run, ring of 8, full speed, every layer.

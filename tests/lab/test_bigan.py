@@ -118,3 +118,11 @@ def test_the_shipped_study_meets_the_bar_at_todays_defaults():
     assert np.mean([r["high_quality"] for r in runs]) >= 0.5
     assert all(r["reconstruction"]["encoded"] < 0.1 * r["reconstruction"]["random"] for r in runs)
     assert preset_description("bigan") == bigan.describe(json.loads(bigan.RECORD.read_text()))
+
+
+def test_the_lab_pages_bigan_switch_brings_the_bigan_settings_without_a_widget():
+    from pages.lab.fields import FIRST_VISIT, state_to_config
+    on = state_to_config({**FIRST_VISIT, "lab_loss": "non-saturating", "lab_bigan": True}, "ring8")
+    assert on.bigan and on.encoder == "gaussian" and on.e_width == 128 and on.lr_final_frac == 0.05
+    off = state_to_config({**FIRST_VISIT, "lab_loss": "non-saturating", "lab_bigan": False}, "ring8")
+    assert not off.bigan and off.lr_final_frac == 1.0
