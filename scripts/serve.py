@@ -62,6 +62,40 @@ def _profile_script_runs(path: str) -> None:
     atexit.register(dump)
 
 
+def _local_addresses() -> list[str]:
+    """This machine's host name and the IPv4 address of each of its network interfaces.
+
+    ``.streamlit/config.toml`` allows only localhost (``server.allowedHosts``: a browser whose
+    WebSocket names another host is refused, which stops DNS rebinding).  An audience at a talk
+    opens the presenter's machine by its address or name, which no attacker's DNS name can
+    rebind to, so those are allowed too.  Read from the interfaces, no traffic is sent."""
+    import fcntl
+    import socket
+    import struct
+
+    names = {socket.gethostname(), socket.getfqdn()}
+    for _, iface in socket.if_nameindex():
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            try:  # SIOCGIFADDR
+                packed = fcntl.ioctl(s.fileno(), 0x8915, struct.pack("256s", iface.encode()[:15]))
+            except OSError:
+                continue
+            names.add(socket.inet_ntoa(packed[20:24]))
+    return sorted(n for n in names if n)
+
+
+def _allow_local_addresses() -> None:
+    """Unless the hosts are given (STREAMLIT_SERVER_ALLOWED_HOSTS or --server.allowedHosts),
+    allow the config file's hosts plus this machine's own names and addresses."""
+    if os.environ.get("STREAMLIT_SERVER_ALLOWED_HOSTS") or any("allowedHosts" in a for a in sys.argv[1:]):
+        return
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    hosts = list(config.get("server", {}).get("allowedHosts", [])) + _local_addresses()
+    os.environ["STREAMLIT_SERVER_ALLOWED_HOSTS"] = " ".join(dict.fromkeys(hosts))
+
+
 if os.environ.get("GAN_PROFILE"):
     _profile_script_runs(os.environ["GAN_PROFILE"])
 
@@ -98,5 +132,6 @@ if os.environ.get("GAN_NO_PRELOAD") != "1":
     import PIL.Image  # noqa: F401
 
     threading.Thread(target=_warm_imports, name="warm-imports", daemon=True).start()
+_allow_local_addresses()
 sys.argv = ["streamlit", "run", str(ROOT / "app.py"), *sys.argv[1:]]
 sys.exit(cli.main())
