@@ -169,6 +169,13 @@ def single_step(which: str) -> None:
 
 
 # ---------------------------------------------------------------------- widgets
+def _bigan_switched() -> None:
+    """Switching BiGAN on brings its joint discriminator's width (it judges (x, z) pairs: 128 units
+    reach 8/8 ring modes and 63-83 % high quality, 64 units under 50 %; docs/bigan.md)."""
+    if ss.get("lab_bigan"):
+        ss["lab_d_width"] = lab_defaults(ss["lab_loss"], None, bigan=True).d_width
+
+
 def preset_buttons(narrow: bool = False) -> None:
     """The preset buttons: one row, or two rows of two in a narrow column."""
     if narrow:
@@ -219,7 +226,7 @@ def settings_panel(mode: str) -> None:
                                    ("lab_d_depth", "lab_d_width", 1), ("lab_activation", "lab_bigan", 1.5)):
             a, b = c4.columns([ratio, 1])
             widget(FIELDS[left], a, d[left])
-            widget(FIELDS[right], b, d[right])
+            widget(FIELDS[right], b, d[right], **({"on_change": _bigan_switched} if right == "lab_bigan" else {}))
         devices = available_lab_devices()
         if len(devices) > 1:  # a GPU is present: offer it, but default to the (faster) CPU
             c4.segmented_control("Device", devices, key="lab_device", format_func=LAB_DEVICES.get, required=True,
