@@ -468,3 +468,20 @@ class LabSession:
     def real_modes(self) -> np.ndarray:
         """Index of the nearest mode centre of each live real point (to colour the BiGAN latents)."""
         return self._real_modes
+
+    # ------------------------------------------------------------------ save / load
+    def to_archive(self) -> bytes:
+        """The whole run as one safetensors file (:mod:`gan_core.lab.archive`)."""
+        from gan_core.lab import archive
+
+        return archive.save(self)
+
+    @classmethod
+    def from_archive(cls, data: bytes, *, background: bool = False, threads: int | None = 1) -> "LabSession":
+        """The run saved in ``data`` by :meth:`to_archive`, ready to continue or replay (on the CPU).
+
+        Raises :class:`gan_core.lab.archive.ArchiveError` (a ``ValueError``) with a sentence for the
+        visitor when the file is damaged, hostile or not a saved run."""
+        from gan_core.lab import archive
+
+        return archive.restore(archive.load(data), background=background, threads=threads)
