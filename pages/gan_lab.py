@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from gan_core.lab.toy2d import custom as custom_mixture, make_dataset
-from pages.lab import controls, layout, texts, views
+from pages.lab import controls, layout, save_load, texts, views
 from pages.lab.custom_points import custom_points
 from pages.lab.fields import LOSS_LABELS, state_to_config
 from pages.query_guard import show_notes
@@ -85,5 +85,6 @@ with area.explain:
 
 st.header("Timeline: replay the run")
 views.timeline()
+save_load.panel()
 
 next_lesson(__file__, texts.summary())
