@@ -12,7 +12,6 @@ random z (gan_core.lab.bigan.reconstruction).  ``--json`` appends the record to 
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import os
 import sys
@@ -23,15 +22,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import torch  # noqa: E402
 
 from gan_core.lab.bigan import reconstruction  # noqa: E402
-from gan_core.lab.config import lab_defaults  # noqa: E402
+from gan_core.lab.config import lab_defaults, parse_overrides  # noqa: E402
 from gan_core.lab.trainer import Trainer  # noqa: E402
-
-
-def _value(text: str):
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
 
 
 def run_one(loss: str, seed: int, iters: int | None, overrides: dict, every: int) -> dict:
@@ -88,7 +80,7 @@ def main(argv=None) -> int:
             print(table(json.load(f)))
         return 0
     torch.set_num_threads(1)
-    overrides = {k: _value(v) for k, v in (s.split("=", 1) for s in args.set)}
+    overrides = parse_overrides(args.set)
     runs = []
     for seed in args.seeds:
         r = run_one(args.loss, seed, args.iters, overrides, args.every)

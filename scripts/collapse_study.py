@@ -13,7 +13,6 @@ the records that docs/collapse_preset.md and the preset's description quote.
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import os
 import sys
@@ -25,14 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import torch  # noqa: E402
 
 from gan_core.lab.collapse import summarise, trace  # noqa: E402
-from gan_core.lab.config import preset  # noqa: E402
-
-
-def _value(text: str):
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
+from gan_core.lab.config import parse_overrides, preset  # noqa: E402
 
 
 def table(record: dict) -> str:
@@ -63,7 +55,7 @@ def main(argv=None) -> int:
         return 0
     torch.set_num_threads(1)
     cfg, dataset, iters = preset("collapse")
-    overrides = {k: _value(v) for k, v in (s.split("=", 1) for s in args.set)}
+    overrides = parse_overrides(args.set)
     cfg = replace(cfg, **overrides).validate()
     iters = args.iters or iters
     runs = []

@@ -315,3 +315,20 @@ def as_config(config) -> ToyConfig:
         return ToyConfig.from_dict(config).validate()
     raise ValueError(f"config must be a ToyConfig, a dict or a loss name, got {type(config).__name__}")
 
+
+
+def parse_overrides(pairs) -> dict:
+    """``["e_width=128", "loss='minimax'"]`` -> ``{"e_width": 128, "loss": "minimax"}``: the
+    ``--set key=value`` overrides of the study scripts; a value that is no Python literal stays text."""
+    import ast
+
+    out = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep:
+            raise ValueError(f"expected key=value, got {pair!r}")
+        try:
+            out[key.strip()] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            out[key.strip()] = text
+    return out

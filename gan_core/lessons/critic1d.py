@@ -113,6 +113,26 @@ class TrainingThread:
         self._thread.join(timeout)
 
 
+def run_steps(trainer, one_step, max_steps: int, max_seconds: float) -> bool:
+    """The training loop both live trainers share: ``one_step()`` up to ``max_steps`` times (fewer
+    if ``max_seconds`` pass or ``trainer.done``), counting ``trainer.step_count``; every 10th step
+    and the last one are recorded (``trainer.record()``).  A step that returns False was skipped
+    (an overflow the trainer handled): counted, not recorded, no time check.  Returns ``trainer.done``."""
+    start = time.perf_counter()
+    n = 0
+    while not trainer.done and n < max_steps:
+        completed = one_step()
+        trainer.step_count += 1
+        n += 1
+        if not completed:
+            continue
+        if trainer.step_count % 10 == 0 or trainer.done:
+            trainer.record()
+        if time.perf_counter() - start > max_seconds:
+            break
+    return trainer.done
+
+
 def preload_torch() -> None:
     """Import torch now, in the calling (script) thread.
 

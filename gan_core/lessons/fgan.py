@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from gan_core.lessons import tails, toy1d
-from gan_core.lessons.critic1d import mlp, one_thread, single_thread
+from gan_core.lessons.critic1d import mlp, one_thread, run_steps, single_thread
 from gan_core.lessons.divergences import F_DIVERGENCES, f_divergence_from_log
 
 LN2 = math.log(2.0)
@@ -234,7 +233,7 @@ class VariationalBoundTrainer:
         self._q = torch.tensor(self.q_mass, dtype=torch.float64)
         self.net = mlp(torch, hidden, gen, activation="tanh")
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=lr)
-        self._record()
+        self.record()
 
     @property
     def done(self) -> bool:
@@ -278,7 +277,7 @@ class VariationalBoundTrainer:
         """The current lower bound, recomputed in numpy from the network's output (D_f's unit)."""
         return variational_bound(self.raw_output(), self.p_mass, self.q_mass, self.name)
 
-    def _record(self):
+    def record(self):
         self.history.steps.append(self.step_count)
         self.history.bounds.append(self.bound())
 
@@ -288,27 +287,20 @@ class VariationalBoundTrainer:
 
     @one_thread
     def _advance(self, max_steps: int, max_seconds: float) -> bool:
-        start = time.perf_counter()
-        n = 0
-        while not self.done and n < max_steps:
-            self.optimizer.zero_grad()
-            loss = -self._objective(self.net(self._inputs).reshape(-1))
-            if not self._torch.isfinite(loss):
-                # a step overshot into overflow (e.g. KL's e^{v-1}); halve the rate and go on
-                for group in self.optimizer.param_groups:
-                    group["lr"] *= 0.5
-                self.step_count += 1
-                n += 1
-                continue
-            loss.backward()
-            self.optimizer.step()
-            self.step_count += 1
-            n += 1
-            if self.step_count % 10 == 0 or self.done:
-                self._record()
-            if time.perf_counter() - start > max_seconds:
-                break
-        return self.done
+        return run_steps(self, self._step, max_steps, max_seconds)
+
+    def _step(self) -> bool:
+        """One Adam step on -bound; False when it overflowed (then the rate is halved instead)."""
+        self.optimizer.zero_grad()
+        loss = -self._objective(self.net(self._inputs).reshape(-1))
+        if not self._torch.isfinite(loss):
+            # a step overshot into overflow (e.g. KL's e^{v-1}); halve the rate and go on
+            for group in self.optimizer.param_groups:
+                group["lr"] *= 0.5
+            return False
+        loss.backward()
+        self.optimizer.step()
+        return True
 
     def run(self) -> float:
         """Train to the end in one go (for tests and benchmarks); returns the final bound."""

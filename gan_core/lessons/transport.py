@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from gan_core.lessons.divergences import as_probability, wasserstein1
-from gan_core.lessons.critic1d import mlp, one_thread, single_thread
+from gan_core.lessons.critic1d import mlp, one_thread, run_steps, single_thread
 
 
 # --------------------------------------------------------------------------- 1-D plan
@@ -265,7 +264,7 @@ class CriticTrainer:
             self._clamp()
         else:
             self.optimizer = torch.optim.Adam(self.net.parameters(), lr=lr or GP_LR, betas=(0.5, 0.9))
-        self._record()
+        self.record()
 
     @property
     def done(self) -> bool:
@@ -297,31 +296,26 @@ class CriticTrainer:
             f = self.net(self._inputs).reshape(-1).numpy()
         return float(np.dot(self.p_mass, f) - np.dot(self.q_mass, f))
 
-    def _record(self):
+    def record(self):
         self.history.steps.append(self.step_count)
         self.history.estimates.append(self.estimate())
 
     @one_thread
     def advance(self, max_steps: int = 50, max_seconds: float = 0.25) -> bool:
-        start = time.perf_counter()
-        n = 0
-        while not self.done and n < max_steps:
-            self.optimizer.zero_grad()
-            f = self.net(self._inputs).reshape(-1)
-            loss = -((self._p * f).sum() - (self._q * f).sum())
-            if self.method == "gp" and self.gp_lambda > 0:
-                loss = loss + self.gp_lambda * self._gradient_penalty()
-            loss.backward()
-            self.optimizer.step()
-            if self.method == "clip":
-                self._clamp()
-            self.step_count += 1
-            n += 1
-            if self.step_count % 10 == 0 or self.done:
-                self._record()
-            if time.perf_counter() - start > max_seconds:
-                break
-        return self.done
+        return run_steps(self, self._step, max_steps, max_seconds)
+
+    def _step(self) -> bool:
+        """One Adam step on -(E_P f - E_Q f) (+ the penalty), then the clip."""
+        self.optimizer.zero_grad()
+        f = self.net(self._inputs).reshape(-1)
+        loss = -((self._p * f).sum() - (self._q * f).sum())
+        if self.method == "gp" and self.gp_lambda > 0:
+            loss = loss + self.gp_lambda * self._gradient_penalty()
+        loss.backward()
+        self.optimizer.step()
+        if self.method == "clip":
+            self._clamp()
+        return True
 
     def run(self) -> CriticSnapshot:
         while not self.advance(max_steps=10_000, max_seconds=1e9):
