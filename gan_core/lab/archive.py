@@ -39,7 +39,8 @@ MAX_ARCHIVE_BYTES = 64 * 1024 * 1024
 #: Largest safetensors header (JSON) accepted.
 MAX_HEADER_BYTES = 8 * 1024 * 1024
 #: Bounds on the saved configuration, so that a hostile file cannot make the server build huge networks.
-_BOUNDS = {"latent_dim": 64, "g_depth": 8, "d_depth": 8, "e_depth": 8, "g_width": 1024, "d_width": 1024,
+#: (The page's own widgets go up to latent 256, depth 4, width 512, batch 1024, 10 critic steps.)
+_BOUNDS = {"latent_dim": 256, "g_depth": 8, "d_depth": 8, "e_depth": 8, "g_width": 1024, "d_width": 1024,
            "e_width": 1024, "batch_size": 4096, "n_critic": 100, "eval_samples": 10_000, "iters": 10_000_000,
            "snapshot_every": 10_000_000}
 _MAX_FRAMES = 1000

@@ -159,6 +159,7 @@ HOSTILE = {
     "weights for another width": (lambda d: edited(d, set_cfg("g_width", 9)), "do not match"),
     "unknown loss": (lambda d: edited(d, set_cfg("loss", "[click](http://evil.example)")), "loss"),
     "huge network": (lambda d: edited(d, set_cfg("d_width", 10**7)), "at most"),
+    "latent beyond the page's 256": (lambda d: edited(d, set_cfg("latent_dim", 257)), "at most 256"),
     "negative step count": (lambda d: edited(d, lambda r: r["engines"][0].update(g_steps=[-3])), "step count"),
     "unknown key": (lambda d: edited(d, set_cfg("exec", "rm -rf /")), "unknown config keys"),
     "five configurations": (lambda d: edited(d, lambda r: r.update(configs=r["configs"] * 3)), "1 to 4"),
@@ -185,3 +186,9 @@ def test_the_untouched_file_still_loads_after_the_edit_helper(saved):
     # The hostile cases above edit a valid file: the helper itself must keep a valid file valid.
     r = LabSession.from_archive(edited(saved[1]))
     assert r.step == saved[0].step
+
+
+def test_the_largest_settings_the_page_offers_can_be_saved_and_loaded():
+    s = LabSession([tiny(latent_dim=256, batch_size=1024, n_critic=10, g_depth=4, d_depth=4)], ["big"], "ring8",
+                   seed=0, device="cpu", max_steps=5)
+    assert LabSession.from_archive(s.to_archive()).configs[0].latent_dim == 256
