@@ -34,7 +34,7 @@ with area.controls:
     mode, dataset, seed = controls.top_controls(link_to_this_view, area.narrow)
     problems: list[str] = []
     points = custom_points(problems) if dataset == "custom" else None
-    controls.settings_panel(mode)
+    controls.settings_panel(mode, area.narrow)
     try:
         single_cfg = state_to_config(ss, ss.get("lab_dataset"))
     except ValueError as exc:

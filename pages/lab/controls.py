@@ -191,7 +191,8 @@ def preset_buttons(narrow: bool = False) -> None:
 def top_controls(link, narrow: bool = False) -> tuple[str, str, int]:
     """Mode, data, seed and the permalink (``link``: the page's link popover). Returns them."""
     grid = lab_defaults("wgan-gp", "grid25")
-    top = [*st.columns([1.2, 1]), *st.columns([1, 1.2])] if narrow else st.columns([1.7, 1.3, 0.8, 1.4])
+    # in a narrow column the mode and the data get a row each (the data's names are cut in half a row)
+    top = [st.container(), st.container(), *st.columns([1, 1.2])] if narrow else st.columns([1.7, 1.3, 0.8, 1.4])
     mode = widget(FIELDS["lab_mode"], top[0], FIRST_VISIT["lab_mode"])
     dataset = widget(FIELDS["lab_dataset"], top[1], FIRST_VISIT["lab_dataset"], on_change=on_dataset_change, help=(
         f"The ring and the grid follow the VEEGAN / PacGAN protocol. The grid's 25 narrow modes need wider networks: "
@@ -204,11 +205,13 @@ def top_controls(link, narrow: bool = False) -> tuple[str, str, int]:
     return mode, dataset, seed
 
 
-def settings_panel(mode: str) -> None:
-    """The single run's settings, every one drawn from the field table."""
+def settings_panel(mode: str, narrow: bool = False) -> None:
+    """The single run's settings, every one drawn from the field table: in two rows of two columns
+    (four in a row cut the drop-downs' values at 1280 px, issue 21 item 6), in one column when the
+    controls sit in a narrow column (presenter mode)."""
     title = "Settings of the single run" + (" (used by the “Your settings” slot)" if mode == "compare" else "")
     with st.expander(title, expanded=False):
-        c1, c2, c3, c4 = st.columns(4)
+        c1, c2, c3, c4 = [st.container()] * 4 if narrow else [c for _ in range(2) for c in st.columns(2)]
         widget(FIELDS["lab_loss"], c1, FIRST_VISIT["lab_loss"], on_change=on_loss_change)
         d = defaults()  # after the loss: its settings are the defaults of those below
         widget(FIELDS["lab_optimizer"], c1, d["lab_optimizer"])
@@ -224,7 +227,7 @@ def settings_panel(mode: str) -> None:
             widget(FIELDS[key], c3, d[key])
         for left, right, ratio in (("lab_latent", "lab_latent_dist", 1), ("lab_g_depth", "lab_g_width", 1),
                                    ("lab_d_depth", "lab_d_width", 1), ("lab_activation", "lab_bigan", 1.5)):
-            a, b = c4.columns([ratio, 1])
+            a, b = (c4, c4) if narrow and right == "lab_latent_dist" else c4.columns([ratio, 1])
             widget(FIELDS[left], a, d[left])
             widget(FIELDS[right], b, d[right], **({"on_change": _bigan_switched} if right == "lab_bigan" else {}))
         devices = available_lab_devices()
