@@ -75,10 +75,11 @@ def _opt_tensors(prefix, opt, out):
             out[f"{prefix}.{key}"] = np.ascontiguousarray(opt[key])
 
 
-def save(session) -> bytes:
-    """The whole run of a :class:`~gan_core.lab.session.LabSession` as the bytes of one file."""
-    from safetensors.numpy import save as st_save
+def save(session, max_bytes: int | None = None) -> bytes:
+    """The whole run of a :class:`~gan_core.lab.session.LabSession` as the bytes of one file.
 
+    With ``max_bytes`` (e.g. the server's upload limit) the timeline is thinned, every second
+    frame dropped with the first and last kept, until the file fits (or two frames remain)."""
     from gan_core.lab import worker
 
     with session._guard:
@@ -110,18 +111,30 @@ def save(session) -> bytes:
                            "metrics": sn.metrics, "wall_s": float(sn.wall_s)} for sn in m.snapshots])
             if m.snapshots:  # the latest snapshot's points only: the page never shows older ones
                 tensors[f"member{i}.snapshot_samples"] = np.asarray(m.snapshots[-1].samples, np.float32)
-        frames = [{"step": int(f.step), "steps": [int(v) for v in f.steps], "metrics": f.metrics}
-                  for f in session.frames]
-        tensors["frames.fakes"] = np.stack([np.stack(f.fakes) for f in session.frames]).astype(np.float32)
-        tensors["frames.heat"] = np.stack([np.stack(f.heat) for f in session.frames]).astype(np.float32)
+        kept = list(session.frames)
         mix = session.mixture
         tensors["dataset.centres"] = np.asarray(mix.centres, dtype=np.float64)
         run = {"configs": [c.to_dict() for c in session.configs], "labels": list(session.labels),
                "dataset": {"name": mix.name, "std": float(mix.std), "description": mix.description,
                            "extent": [float(v) for v in mix.extent]},
                "seed": session.seed, "max_steps": session.max_steps, "engines": engines,
-               "frames": frames, "snapshots": snaps}
-        text = json.dumps(run, default=_jsonable)
+               "snapshots": snaps}
+    while True:
+        data = _pack(run, tensors, kept)
+        if max_bytes is None or len(data) <= max_bytes or len(kept) <= 2:
+            return data
+        kept = kept[:-1:2] + [kept[-1]]  # thin the timeline as the session does: first and last stay
+
+
+def _pack(run, tensors, frames) -> bytes:
+    from safetensors.numpy import save as st_save
+
+    run = dict(run, frames=[{"step": int(f.step), "steps": [int(v) for v in f.steps], "metrics": f.metrics}
+                            for f in frames])
+    tensors = dict(tensors)
+    tensors["frames.fakes"] = np.stack([np.stack(f.fakes) for f in frames]).astype(np.float32)
+    tensors["frames.heat"] = np.stack([np.stack(f.heat) for f in frames]).astype(np.float32)
+    text = json.dumps(run, default=_jsonable)
     return st_save(tensors, metadata={"format": FORMAT, "version": str(VERSION), "run": text})
 
 

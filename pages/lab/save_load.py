@@ -16,8 +16,11 @@ from pages.ui.chrome import show_error
 
 ss = st.session_state
 
-#: Uploads larger than this (MiB) are refused by the widget itself.
-MAX_UPLOAD_MB = archive.MAX_ARCHIVE_BYTES // 2**20
+
+def upload_limit_bytes() -> int:
+    """The server's upload limit (``server.maxUploadSize``, MiB): the file is made to fit it (its
+    timeline thinned if need be), so that a run downloaded here can be uploaded here again."""
+    return min(int(st.get_option("server.maxUploadSize")) * 2**20, archive.MAX_ARCHIVE_BYTES)
 
 
 def plain(text: str) -> str:
@@ -29,7 +32,7 @@ def plain(text: str) -> str:
 def _prepare(run) -> None:
     if run.running:
         controls.stop_run()
-    ss["lab_archive"] = (run.step, run.d_step, archive.save(run))
+    ss["lab_archive"] = (run.step, run.d_step, archive.save(run, max_bytes=upload_limit_bytes()))
 
 
 def _load(data: bytes) -> str | None:
@@ -59,7 +62,7 @@ def panel() -> None:
                                    file_name=f"gan-lab-step{run.step}.safetensors", mime="application/octet-stream")
             else:
                 st.button("Prepare the file (pauses the run)", key="lab_prepare", on_click=_prepare, args=(run,))
-        up = st.file_uploader("Load a saved run (.safetensors)", key="lab_upload_run", max_upload_size=MAX_UPLOAD_MB)
+        up = st.file_uploader("Load a saved run (.safetensors)", key="lab_upload_run")
         if up is not None:
             data = up.getvalue()
             digest = hashlib.sha256(data).hexdigest()

@@ -192,3 +192,16 @@ def test_the_largest_settings_the_page_offers_can_be_saved_and_loaded():
     s = LabSession([tiny(latent_dim=256, batch_size=1024, n_critic=10, g_depth=4, d_depth=4)], ["big"], "ring8",
                    seed=0, device="cpu", max_steps=5)
     assert LabSession.from_archive(s.to_archive()).configs[0].latent_dim == 256
+
+
+def test_a_size_limit_thins_the_timeline_keeping_its_first_and_last_frames(saved):
+    s = saved[0]
+    s.frames = s.frames * 20  # 40+ frames
+    full = archive.save(s)
+    small = archive.save(s, max_bytes=len(full) * 2 // 3)
+    assert len(small) <= len(full) * 2 // 3
+    r = LabSession.from_archive(small)
+    assert 2 <= len(r.frames) < len(s.frames)
+    assert r.frames[0].steps == s.frames[0].steps and r.frames[-1].steps == s.frames[-1].steps
+    assert r.step == s.step  # the weights and counters are never thinned
+    assert len(LabSession.from_archive(full).frames) == len(s.frames)

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from gan_core.lab.config import lab_defaults
 from gan_core.lab.session import LabSession
-from pages.lab.save_load import plain
+from pages.lab.save_load import plain, upload_limit_bytes
 
 from apptest_helpers import assert_clean
 from test_lab_links import PAGE_FILE
@@ -40,6 +40,7 @@ def test_download_then_upload_restores_the_run_and_a_bad_file_changes_nothing():
     assert_clean(at)
     assert at.download_button(key="lab_download").label == "Download the run at step 5"
     data = at.session_state["lab_archive"][2]  # the bytes the download button serves
+    assert len(data) <= upload_limit_bytes()  # what is downloaded here can be uploaded here
     from_file = LabSession.from_archive(data)
     assert from_file.step == 5
     np.testing.assert_array_equal(g_weights(from_file), g_weights(run))
