@@ -205,3 +205,24 @@ def test_a_size_limit_thins_the_timeline_keeping_its_first_and_last_frames(saved
     assert r.frames[0].steps == s.frames[0].steps and r.frames[-1].steps == s.frames[-1].steps
     assert r.step == s.step  # the weights and counters are never thinned
     assert len(LabSession.from_archive(full).frames) == len(s.frames)
+
+
+def test_a_loaded_run_goes_on_in_a_forked_worker_as_on_the_page():
+    from gan_core.lab import worker
+
+    if not worker.supported("cpu"):
+        pytest.skip("no fork here")
+    whole = trained(12)
+    resumed = archive.restore(archive.load(archive.save(trained(6))), background=True)
+    assert resumed.worker is not None
+    resumed.start()
+    resumed.advance(1.0, max_iters=6)  # the child is granted 6 iterations (grants add up) ...
+    for _ in range(200):  # ... and asked for its state until it has done them
+        if resumed.step >= 12:
+            break
+        resumed.advance(1.0, max_iters=0)
+    resumed.pause()
+    assert resumed.step == 12
+    for (g0, d0), (g1, d1) in zip(weights(whole), weights(resumed)):
+        np.testing.assert_array_equal(g0, g1)
+        np.testing.assert_array_equal(d0, d1)
