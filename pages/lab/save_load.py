@@ -75,5 +75,7 @@ def panel() -> None:
             if problem is not None:
                 show_error(f"This file cannot be loaded: {plain(problem)} Your current run is unchanged.")
             elif ss.get("lab_run_sig") == ("uploaded", digest):
-                st.success(f"Loaded: {len(run.configs)} configuration(s) at step {run.step}. Press Train to go on, "
-                           "or replay the timeline.", icon=":material/check:")
+                st.success(f"Loaded {plain(', '.join(run.labels))} on {plain(run.mixture.name)}, seed {run.seed}, "
+                           f"at step {run.step} ({len(run.frames)} timeline frames). It keeps its saved settings "
+                           "(the widgets above show yours, for the next Reset): press Train to go on, or replay the "
+                           "timeline.", icon=":material/check:")
