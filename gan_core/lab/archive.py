@@ -46,6 +46,8 @@ _BOUNDS = {"latent_dim": 256, "g_depth": 8, "d_depth": 8, "e_depth": 8, "g_width
 _MAX_FRAMES = 1000
 _MAX_STEPS = 10_000_000
 _MAX_CENTRES = 10_000
+#: Seconds spent training, on metrics and on views, so that the throughput shown goes on from the saved run.
+_WALL = ("train_wall_s", "metric_wall_s", "view_wall_s")
 _ENGINE_KEYS = ("alive", "g_steps", "d_steps", "last_d", "last_g", "diverged", "t_train")
 
 
@@ -118,7 +120,8 @@ def save(session, max_bytes: int | None = None) -> bytes:
                "dataset": {"name": mix.name, "std": float(mix.std), "description": mix.description,
                            "extent": [float(v) for v in mix.extent]},
                "seed": session.seed, "max_steps": session.max_steps, "engines": engines,
-               "snapshots": snaps}
+               "snapshots": snaps,
+               "wall_s": {key: float(getattr(session, key)) for key in _WALL}}
     while True:
         data = _pack(run, tensors, kept)
         if max_bytes is None or len(data) <= max_bytes or len(kept) <= 2:
@@ -270,8 +273,12 @@ def load(data: bytes) -> RunArchive:
     engines = run.get("engines")
     if not isinstance(engines, list) or not 1 <= len(engines) <= len(configs):
         raise ArchiveError("The file's engine records are missing.")
+    wall = run.get("wall_s")
+    if not isinstance(wall, dict) or not all(isinstance(wall.get(k), (int, float)) and math.isfinite(wall[k])
+                                             and 0 <= wall[k] <= 1e9 for k in _WALL):
+        raise ArchiveError("The file's timings must be finite non-negative numbers of seconds.")
     return RunArchive(configs, labels, mixture, seed, max_steps, engines, frames, snapshots,
-                      {"tensors": tensors})
+                      {"tensors": tensors, "wall_s": {k: float(wall[k]) for k in _WALL}})
 
 
 def _metrics(m, what):
@@ -411,5 +418,7 @@ def restore(archive: RunArchive, *, background: bool = False, threads: int | Non
     for m, snaps in zip(session.members, archive.snapshots):
         m.snapshots[:] = [Snapshot(s["step"], np.asarray(s["samples"], np.float32), s["d_loss"], s["g_loss"],
                                    s["metrics"], s["wall_s"]) for s in snaps]
+    for key, value in archive.extra["wall_s"].items():
+        setattr(session, key, value)
     session.frames = [Frame(f["step"], f["steps"], f["fakes"], f["heat"], f["metrics"]) for f in archive.frames]
     return session

@@ -56,6 +56,7 @@ def test_round_trip_restores_weights_counters_metrics_and_timeline(saved):
         np.testing.assert_array_equal(g0, g1)
         np.testing.assert_array_equal(d0, d1)
     assert len(r.frames) == len(s.frames)
+    assert r.throughput() == s.throughput()  # it/s goes on from the saved run's training time
     for f0, f1 in zip(s.frames, r.frames):
         assert f0.steps == f1.steps and f0.metrics == f1.metrics
         np.testing.assert_array_equal(np.stack(f0.fakes), np.stack(f1.fakes))
@@ -160,6 +161,7 @@ HOSTILE = {
     "unknown loss": (lambda d: edited(d, set_cfg("loss", "[click](http://evil.example)")), "loss"),
     "huge network": (lambda d: edited(d, set_cfg("d_width", 10**7)), "at most"),
     "latent beyond the page's 256": (lambda d: edited(d, set_cfg("latent_dim", 257)), "at most 256"),
+    "negative training time": (lambda d: edited(d, lambda r: r["wall_s"].update(train_wall_s=-1.0)), "timings"),
     "negative step count": (lambda d: edited(d, lambda r: r["engines"][0].update(g_steps=[-3])), "step count"),
     "unknown key": (lambda d: edited(d, set_cfg("exec", "rm -rf /")), "unknown config keys"),
     "five configurations": (lambda d: edited(d, lambda r: r.update(configs=r["configs"] * 3)), "1 to 4"),
