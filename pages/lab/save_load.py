@@ -32,7 +32,7 @@ def plain(text: str) -> str:
 def _prepare(run) -> None:
     if run.running:
         controls.stop_run()
-    ss["lab_archive"] = (run.step, run.d_step, archive.save(run, max_bytes=upload_limit_bytes()))
+    ss["lab_archive"] = (id(run), run.step, run.d_step, archive.save(run, max_bytes=upload_limit_bytes()))
 
 
 def _load(data: bytes) -> str | None:
@@ -57,8 +57,8 @@ def panel() -> None:
                    "replay the timeline or go on training exactly where it stopped.")
         if run is not None:
             ready = ss.get("lab_archive")
-            if ready is not None and ready[:2] == (run.step, run.d_step):
-                st.download_button(f"Download the run at step {run.step}", ready[2], key="lab_download",
+            if ready is not None and ready[:3] == (id(run), run.step, run.d_step):  # this run, as it is now
+                st.download_button(f"Download the run at step {run.step}", ready[3], key="lab_download",
                                    file_name=f"gan-lab-step{run.step}.safetensors", mime="application/octet-stream")
             else:
                 st.button("Prepare the file (pauses the run)", key="lab_prepare", on_click=_prepare, args=(run,))

@@ -39,12 +39,15 @@ def test_download_then_upload_restores_the_run_and_a_bad_file_changes_nothing():
     at.button(key="lab_prepare").click().run()
     assert_clean(at)
     assert at.download_button(key="lab_download").label == "Download the run at step 5"
-    data = at.session_state["lab_archive"][2]  # the bytes the download button serves
+    data = at.session_state["lab_archive"][-1]  # the bytes the download button serves
     assert len(data) <= upload_limit_bytes()  # what is downloaded here can be uploaded here
     from_file = LabSession.from_archive(data)
     assert from_file.step == 5
     np.testing.assert_array_equal(g_weights(from_file), g_weights(run))
 
+    at.session_state["lab_run"] = tiny_run(5)  # another run at the same step: the old file is not offered for it
+    at.run()
+    assert "lab_download" not in [b.key for b in at.download_button] and at.button(key="lab_prepare")
     at.button(key="lab_reset").click().run()  # start over: the page builds a fresh run at step 0
     assert at.session_state["lab_run"].step == 0
     at.file_uploader(key="lab_upload_run").set_value(("run.safetensors", data, "application/octet-stream")).run()
