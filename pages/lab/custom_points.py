@@ -13,7 +13,8 @@ import numpy as np
 import streamlit as st
 
 from gan_core.lab import viz_lab
-from pages.lab.fields import FIELDS, widget
+from gan_core.palette import ACCENT
+from pages.lab.fields import CUSTOM_TEXT_MAX_CHARS, FIELDS, widget
 
 #: Custom points must lie in the square [-LIMIT, LIMIT]^2: the lab's networks start near the origin
 #: and its plots span a few units; a point at 1e300 made the first step's loss infinite, and the run
@@ -78,28 +79,85 @@ def parse_points(text: str) -> ParsedPoints:
 
 
 def _picked(event) -> list:
+    """The (x, y) of the points selected on the picker (a click, a box or a lasso)."""
     try:
-        return [(float(p["x"]), float(p["y"])) for p in (event.selection.points if event is not None else [])]
-    except (AttributeError, KeyError, TypeError):
+        points = event["selection"]["points"] if isinstance(event, dict) else event.selection.points
+        return [(float(p["x"]), float(p["y"])) for p in points]
+    except (AttributeError, KeyError, TypeError, ValueError):
         return []
+
+
+def merge_picked(text: str, picked: list, seen) -> tuple[str, int]:
+    """``text`` with the newly picked points (those in ``picked`` but not in ``seen``, the previous
+    selection) appended as "x, y" lines, so that they live in the text area and therefore in the
+    page's link. Points the text already holds are not repeated; lines that would take the text past
+    the text area's CUSTOM_TEXT_MAX_CHARS are left out. Returns the text and how many were left out."""
+    have = set(parse_points(text).points)
+    lines, left_out = [], 0
+    for x, y in picked:
+        if (x, y) in seen or (x, y) in have:
+            continue
+        line = f"{x:g}, {y:g}"
+        body = "\n".join([text.rstrip("\n"), *lines, line]) if text.strip() else "\n".join([*lines, line])
+        if len(body) > CUSTOM_TEXT_MAX_CHARS:
+            left_out += 1
+            continue
+        lines.append(line)
+        have.add((x, y))
+    if not lines:
+        return text, left_out
+    head = text.rstrip("\n") + "\n" if text.strip() else ""
+    return head + "\n".join(lines), left_out
+
+
+def _take_picked(problems: list[str]) -> None:
+    """Move a new selection on the picker into the text (before the text area is drawn)."""
+    picked = _picked(st.session_state.get("lab_pick"))
+    seen = set(st.session_state.get("lab_pick_seen", ()))
+    st.session_state["lab_pick_seen"] = picked
+    if not set(picked) - seen:
+        return
+    text, left_out = merge_picked(st.session_state.get("lab_custom_text") or "", picked, seen)
+    st.session_state["lab_custom_text"] = text
+    if left_out:
+        problems.append(f"{left_out:,} picked point(s) left out: the text holds at most {CUSTOM_TEXT_MAX_CHARS:,} "
+                        "characters; remove some lines first")
+
+
+def picker_figure(candidates, chosen):
+    """The candidates to click, with the points of the text marked (rings) on top."""
+    fig = viz_lab.picker_figure(candidates, (-2.3, 2.3, -2.3, 2.3))
+    # Streamlit turns a click into a selection only when the drag mode is not lasso or box (it sets
+    # clickmode "event" then, and a plain click on a scatter point added nothing: issue 21 item 8);
+    # the lasso and the box stay one click away in the plot's toolbar.
+    fig.update_layout(dragmode="pan")
+    if chosen:
+        xs, ys = zip(*chosen)
+        fig.add_scatter(x=xs, y=ys, mode="markers", name="your points", hoverinfo="skip",
+                        marker=dict(symbol="circle-open", size=14, line=dict(width=2.5), color=ACCENT))
+    return fig
 
 
 def custom_points(problems: list[str]):
     """The picker and the text area; returns the chosen points (an array) or None, and appends
-    what is wrong with them to ``problems``."""
-    with st.expander("Your own points: click or lasso points on the left, or type them on the right", expanded=True):
+    what is wrong with them to ``problems``. A click, a box or a lasso on the picker writes the
+    points into the text (so the link keeps them); the text's points are marked on the picker."""
+    with st.expander("Your own points: click points on the left (lasso or box: in the plot's toolbar), or type "
+                     "them on the right", expanded=True):
+        _take_picked(problems)
+        parsed = parse_points(st.session_state.get("lab_custom_text") or "")
         pick_col, text_col = st.columns([3, 2])
         t = np.linspace(-2.0, 2.0, 17)
         xx, yy = np.meshgrid(t, t)
         candidates = np.stack([xx.ravel(), yy.ravel()], 1)
         with pick_col:
-            event = st.plotly_chart(viz_lab.picker_figure(candidates, (-2.3, 2.3, -2.3, 2.3)), width="stretch",
-                                    key="lab_pick", on_select="rerun", selection_mode=("points", "box", "lasso"),
-                                    config={"displaylogo": False})
+            st.plotly_chart(picker_figure(candidates, parsed.points), width="stretch", key="lab_pick",
+                            on_select="rerun", selection_mode=("points", "box", "lasso"),
+                            config={"displaylogo": False})
         with text_col:
             text = widget(FIELDS["lab_custom_text"], st, "")
         parsed = parse_points(text or "")
-        chosen = list(dict.fromkeys(_picked(event) + parsed.points))
+        chosen = parsed.points
         summary = parsed.summary()
         if summary:
             problems.append(summary)
