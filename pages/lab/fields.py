@@ -133,8 +133,8 @@ FIELDS: dict[str, Field] = {f.key: f for f in (
         "step": 1, "help": "Seeds the weights, the data stream and the noise of every configuration."}),
     Field("lab_custom_text", "Points, one “x, y” per line", "text", kwargs={
         "height": 200, "max_chars": CUSTOM_TEXT_MAX_CHARS,
-        "help": "Each point becomes the centre of a small Gaussian (std 0.05). Shift-click or lasso on the plot to "
-                "choose many."}),
+        "help": "Each point becomes the centre of a small Gaussian (std 0.05). Click points on the plot (shift-click "
+                "for several, or the lasso and box in its toolbar): they are added here, so the link keeps them."}),
     Field("lab_count", "Configurations side by side", "segmented", (2, 3, 4), kwargs={"required": True}),
     *(Field(f"lab_slot_{i}", f"Configuration {i + 1}", "selectbox", tuple(NAMED), labels=lambda n: NAMED[n][0])
       for i in range(4)),
