@@ -6,7 +6,7 @@ import streamlit as st
 
 from gan_core.lessons import toy1d, viz
 from pages.ui.chrome import next_lesson, page_header, show_error
-from pages.ui.figures import figure, plot
+from pages.ui.figures import diagram, figure, plot
 from pages.ui.widgets import format_value, metric, toy_controls
 
 page_header(
@@ -17,7 +17,7 @@ page_header(
 
 # ---------------------------------------------------------------------- architecture
 st.header("1. Two networks, one game")
-st.graphviz_chart(viz.gan_architecture_dot(), width="stretch")
+diagram(viz.gan_architecture_dot())
 st.markdown(
     r"""
 The **generator** $G$ turns noise $z\sim p_z$ into samples whose distribution we call $p_g$.
