@@ -8,7 +8,7 @@ import time
 import pytest
 
 from conftest import SCREENSHOTS
-from test_tour import PAGES, wait_for_page
+from test_tour import MIN_CHARTS, PAGES, wait_for_page
 
 SIZES = ((1280, 800), (1920, 1080))
 
@@ -70,7 +70,7 @@ CASES = [pytest.param(name, path, id=name) for name, path in PAGES]
 def test_every_page_is_readable_in_full(page, server_url, name, path, width, height, present):
     page.set_viewport_size({"width": width, "height": height})
     page.goto(f"{server_url}/{path}" + ("?present=true" if present else ""))
-    wait_for_page(page, timeout=240)  # the lab and the image pages on a loaded machine
+    wait_for_page(page, MIN_CHARTS.get(name, 1), timeout=240)  # the lab and the image pages on a loaded machine
     time.sleep(1)  # the diagrams' sizing and Plotly's legends settle after the run
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     mode = "presenter" if present else "normal"
