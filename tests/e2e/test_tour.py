@@ -22,7 +22,7 @@ def wait_for_page(page, min_charts: int = 1, timeout: float = 90) -> None:
         charts = (page.locator(".js-plotly-plot .main-svg").count()
                   + page.locator("[data-testid=stGraphVizChart] svg").count()
                   + page.locator("[data-testid=stImage] img").count())  # image pages draw pictures
-        if not running and charts >= min_charts:
+        if not running and charts >= min_charts and page.locator("h1").count() > 0:
             return
         time.sleep(0.25)
     raise AssertionError(f"page did not finish rendering {min_charts} chart(s) within {timeout} s")
