@@ -267,7 +267,9 @@ def test_diagrams_text_grows_with_presenter_modes_type(page, server_url):
             prose = page.evaluate(ROOT_FONT)
             assert prose == 22
             sizes = page.evaluate(DIAGRAM_TEXT)
-            smallest = 0.85 * prose if (path, width) == ("", 1280) else prose - 1
+            # The journey at 1280 is held by its column's width; with nine lessons (the sweeps page
+            # joined the path) its text is 16.4 px there, 75 % of the prose (it was 88 % with eight).
+            smallest = 0.7 * prose if (path, width) == ("", 1280) else prose - 1
             assert sizes and all(smallest <= size <= prose + 1 for size in sizes), (path, width, sizes, prose)
     page.goto(f"{server_url}/")  # normal mode: the journey's text no larger than the prose
     wait_for_page(page)
