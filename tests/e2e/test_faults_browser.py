@@ -3,9 +3,11 @@
 1. Damaged model files (``GAN_PRETRAINED_DIR`` = a damaged copy of pretrained/): the DCGAN and
    CycleGAN pages explain what is wrong, an intact model on the same server still works, and the
    other lessons are untouched.
-2. A visitor whose browser dies mid-training: with ``GAN_LAB_MAX_RUNS=1`` and ``GAN_LAB_STALE_S=3``
-   the server frees the slot a few seconds later (a second visitor can Start), and it does no
-   work for the dead session meanwhile (its CPU use drops back).
+2. A visitor whose browser dies mid-training: with ``GAN_LAB_MAX_RUNS=1`` and ``GAN_LAB_STALE_S=6``
+   the server frees the slot a few seconds later (the visitor waiting in line starts by itself), and
+   it does no work for the dead session meanwhile (its CPU use drops back).  The CPU is measured
+   1.5-4.5 s after the close, before the slot can be reclaimed: the waiting visitor's run, which
+   starts by itself once it is, is legitimate work and must not fall inside that window.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from browser_helpers import read_step, wait_until
 from conftest import ROOT
 from test_tour import wait_for_page
 
-STALE_S = 3
+STALE_S = 6  # > the 4.5 s the CPU window lasts after the close (see the module doc)
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 

@@ -64,7 +64,7 @@ def test_next_links_walk_the_whole_path(page, server_url):
     for following in LESSONS[1:]:
         page.get_by_role("link", name=f"Next: {following.title}").click()
         page.wait_for_url(f"**/{following.url_path}")
-        wait_for_page(page)
+        wait_for_page(page, MIN_CHARTS.get(following.url_path, 1))
         assert page.locator("[data-testid=stException]").count() == 0
 
 
@@ -74,9 +74,9 @@ def test_no_page_asks_the_network_for_anything(page, server_url):
     host = server_url.split("//", 1)[1]
     seen = []
     page.on("request", lambda r: seen.append(r.url))
-    for _, path in PAGES:
+    for name, path in PAGES:
         page.goto(f"{server_url}/{path}")
-        wait_for_page(page)
+        wait_for_page(page, MIN_CHARTS.get(name, 1))
     local = [u for u in seen if u.startswith(("data:", "blob:", "about:")) or u.split("//", 1)[-1].startswith(host)]
     outside = sorted(set(seen) - set(local))
     assert len(local) > 20  # the listener saw the app's own scripts, styles and media
