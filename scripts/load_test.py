@@ -178,6 +178,11 @@ async def read_step_shown(page, timeout: float = 15.0) -> int | None:
         await asyncio.sleep(0.25)
 
 
+async def script_idle(page) -> bool:
+    """True once no script run is in progress (Streamlit's "Running..." widget is gone)."""
+    return await page.locator("[data-testid=stStatusWidget]").count() == 0
+
+
 async def read_step(page) -> int | None:
     loc = page.locator("[data-testid=stMarkdownContainer]").filter(has_text=STATUS_LINE)
     if await loc.count() == 0:
@@ -249,6 +254,9 @@ async def visitor(i: int, browser, url: str, args, phases: list[Phase], t0: floa
                 await pause.click()
             await start.wait_for()
             mark("paused")
+            # Start is drawn early in the rerun that Pause causes; the status line further down still
+            # shows the last live step until that rerun reaches it (seconds on a loaded server).
+            await wait_for(lambda: script_idle(page), args.step_timeout)
             await asyncio.sleep(1.0)
             record["steps"]["paused"] = await read_step_shown(page)
             await asyncio.sleep(2.0)
