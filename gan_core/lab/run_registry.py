@@ -103,17 +103,21 @@ class RunRegistry:
             return list(self._line).index(run_id) < free
         return len(self._line) < free
 
+    def _take(self, run_id: str, now: float) -> bool:
+        # Caller holds the lock.  Reclaim stale entries, then give ``run_id`` a slot if it holds one
+        # or one is due to it (leaving the line); False otherwise, the line untouched.
+        self._reclaim(now)
+        if run_id in self._last_seen or self._may_take(run_id):
+            self._line.pop(run_id, None)
+            self._last_seen[run_id] = now
+            return True
+        return False
+
     def acquire(self, run_id: str) -> bool:
         """Take (or keep) a slot for ``run_id``.  False when every slot is held by another live run
         or is due to a run waiting in line before it."""
         with self._lock:
-            now = self._clock()
-            self._reclaim(now)
-            if run_id in self._last_seen or self._may_take(run_id):
-                self._line.pop(run_id, None)
-                self._last_seen[run_id] = now
-                return True
-            return False
+            return self._take(run_id, self._clock())
 
     def request(self, run_id: str) -> int:
         """Take a slot if one is due to ``run_id``, else join (or stay in) the line.
@@ -123,10 +127,7 @@ class RunRegistry:
         """
         with self._lock:
             now = self._clock()
-            self._reclaim(now)
-            if run_id in self._last_seen or self._may_take(run_id):
-                self._line.pop(run_id, None)
-                self._last_seen[run_id] = now
+            if self._take(run_id, now):
                 return 0
             self._line[run_id] = now
             return list(self._line).index(run_id) + 1
