@@ -242,9 +242,17 @@ class Tracker:
     true counterparts (emoji).  For studying schedules; the CycleGAN's weights do not notice."""
 
     def __init__(self, args, data: dict, held: dict, device: torch.device):
-        self.classifier = self.paired = None
+        self.classifier = self.paired = self.domain = None
         if not args.track_labels:
             return
+        # The domain classifier, where one is trained: the share of translations it assigns to the
+        # target domain (does the model translate at all?), epoch by epoch.
+        from gan_core.images import image_metrics
+
+        domain, _ = image_metrics.find_domain_classifier(args.task, args.domain_classifier)
+        if domain is not None:
+            self.domain = domain.to(device)
+            self.domain_held = to_signed(held["a"]).to(device), to_signed(held["b"]).to(device)
         if held.get("codes") is not None:  # emoji: true pairs, L1 to the other set
             self.paired = to_signed(held["a"]).to(device), to_signed(held["b"]).to(device)
         if held.get("a_labels") is not None:
@@ -260,6 +268,10 @@ class Tracker:
             (a, b), (ya, yb) = self.held, self.labels
             out["label_a2b"] = float((self.classifier.predict(G_ab(a)) == ya).float().mean())
             out["label_b2a"] = float((self.classifier.predict(G_ba(b)) == yb).float().mean())
+        if self.domain is not None:
+            a, b = self.domain_held
+            out["domain_a2b"] = float((self.domain.predict(G_ab(a)) == 1).float().mean())  # judged B
+            out["domain_b2a"] = float((self.domain.predict(G_ba(b)) == 0).float().mean())  # judged A
         if self.paired is not None:
             pairs = list(zip(self.paired[0].split(256), self.paired[1].split(256)))
             out["l1_a2b"] = float(torch.cat([(G_ab(a) - b).abs().flatten(1).mean(1) for a, b in pairs]).mean())
@@ -276,7 +288,7 @@ def end_epoch(run: training.Run, model: CycleGAN, state: dict, record: dict, fix
              run.workdir / "previews" / f"epoch_{record['epoch']:03d}.png")
     training.save_checkpoint(run, model.parts(), state)
     (run.workdir / "losses.json").write_text(json.dumps(state["history"], indent=1))
-    shown = LOSS_KEYS + ("label_a2b", "label_b2a", "l1_a2b", "l1_b2a")
+    shown = LOSS_KEYS + ("label_a2b", "label_b2a", "domain_a2b", "domain_b2a", "l1_a2b", "l1_b2a")
     print(f"epoch {record['epoch']}: " + ", ".join(f"{k} {record[k]:.3f}" for k in shown if k in record) +
           f", lr {record['lr']:.2e}, {record['seconds']:.1f} s", file=sys.stderr, flush=True)
 
