@@ -373,8 +373,3 @@ def _has_orientation(image: Image.Image) -> bool:
     except Exception:
         return False
 
-
-def tensor_to_uint8(images) -> np.ndarray:
-    """(n, C, H, W) in [-1, 1] -> uint8 (n, H, W, C) for display."""
-    x = images.detach().cpu().clamp(-1, 1)
-    return ((x + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()

@@ -185,7 +185,7 @@ class ToyConfig:
 #
 # The lab trains live in a browser on a 2-core CPU, so every loss shares one small
 # architecture: G and D are 3 x 64 ReLU MLPs, 2-D latent, batch 256.  (The WGAN-GP toy code
-# uses 3 x 512 (Gulrajani et al. 2017, DESIGN.md); 64 units keep a G step at a few ms.
+# uses 3 x 512 (Gulrajani et al. 2017, their toy-data script); 64 units keep a G step at a few ms.
 # They suffice for sharp ring8 modes; on grid25 they find most of the 25 modes but put
 # only ~10-25 % of samples within 3 std of one, so grid25 has wider networks, below.)
 # Optimiser settings start from each paper's (gan_core.lab.losses.LOSSES) and deviate only
@@ -193,8 +193,8 @@ class ToyConfig:
 
 _LAB_OVERRIDES = {
     # DCGAN's Adam (2e-4, beta1 0.5) is the paper setting; the lab uses 1e-3, the rate
-    # the design notes measured (DESIGN.md: ring8, 8/8 modes, 85-93 % HQ in ~9 s for the
-    # plain GAN), so that visitors see a result in seconds.
+    # the project's first design study measured for the plain GAN (ring8: 8/8 modes, 85-93 % HQ
+    # in ~9 s), so that visitors see a result in seconds.
     "minimax": dict(lr_d=1e-3, lr_g=1e-3, betas=(0.5, 0.999)),
     "non-saturating": dict(lr_d=1e-3, lr_g=1e-3, betas=(0.5, 0.999)),
     # Arjovsky et al.'s RMSProp 5e-5 needs tens of thousands of steps; 10x faster keeps the
@@ -203,7 +203,7 @@ _LAB_OVERRIDES = {
     # Deviations from Gulrajani et al. 2017 (Algorithm 1: Adam 1e-4 (0, 0.9), lambda 10,
     # n_critic 5), measured on ring8 / grid25, seed 0 (docs/mode_table.md has all seeds):
     # * Adam 1e-3 instead of 1e-4, beta1 0.5 as in their toy-data code: at 1e-4 the
-    #   generator is still blurry after 3000 steps (~60 % high quality on ring8, DESIGN.md).
+    #   generator is still blurry after 3000 steps (~60 % high quality on ring8, measured in the first design study).
     # * the rates decay linearly to 5 % over the run (their CIFAR-10 code decays to 0):
     #   without decay, high quality on ring8 swung between 34 and 69 % from one snapshot to
     #   the next (the generator jitters around the modes); with it, 84 % at step 3000.
@@ -267,8 +267,8 @@ def lab_defaults(loss_name: str, dataset: str | None = None, **overrides) -> Toy
 
 #: Named configurations worth showing.  ``collapse``: the Unrolled-GAN paper's ring setup
 #: (Metz et al. 2017, sec. 3.1 / appendix A: latent 256, G 2 x 128, D 1 x 128, Adam
-#: lr_G 1e-3, lr_D 1e-4, batch 512) with the original saturating loss; DESIGN.md measured
-#: 0-1 ring modes after 5000 steps for seeds 0-2.  Here (seeds 0, 1, 2): 0, 1 and 1 modes
+#: lr_G 1e-3, lr_D 1e-4, batch 512) with the original saturating loss; the first design study
+#: measured 0-1 ring modes after 5000 steps for seeds 0-2.  Here (seeds 0, 1, 2): 0, 1 and 1 modes
 #: at step 5000, never more than 2 at any 500-step snapshot.  Run with 5000 iterations.
 PRESETS = {
     "collapse": dict(
