@@ -13,7 +13,7 @@ below, and :data:`GUIDELINES` names them so the page can put each next to the la
 4. ``relu_tanh``    -- ReLU in every G layer except the output, which uses Tanh (images in
                        [-1, 1]).
 5. ``leaky_relu``   -- LeakyReLU with slope 0.2 in every D layer.
-6. ``init``         -- weights from N(0, 0.02); batch-norm scales from N(1, 0.02), shifts 0.
+6. ``init``         -- weights from N(0, 0.02²); batch-norm scales from N(1, 0.02²), shifts 0.
 7. ``adam``         -- Adam with learning rate 2e-4 and beta1 0.5 (the default 0.9 oscillated).
 
 Shapes (``ngf = ndf = 32``, a quarter of the paper's 128 so that CPUs can train it: the shipped
@@ -63,7 +63,7 @@ GUIDELINES = {
 
 
 def weights_init(module: nn.Module) -> None:
-    """DCGAN initialisation: conv weights ~ N(0, 0.02); batch-norm scale ~ N(1, 0.02), shift 0."""
+    """DCGAN initialisation: conv weights ~ N(0, 0.02²); batch-norm scale ~ N(1, 0.02²), shift 0."""
     if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
         nn.init.normal_(module.weight, 0.0, INIT_STD)
         if module.bias is not None:

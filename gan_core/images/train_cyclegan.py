@@ -158,7 +158,7 @@ def architecture(args, data: dict) -> dict:
 
 
 def build_model(args, arch: dict, device: torch.device) -> CycleGAN:
-    """Networks with the reference's N(0, 0.02) initialisation; one Adam over both generators,
+    """Networks with the reference's N(0, 0.02²) initialisation (standard deviation 0.02); one Adam over both generators,
     one over both discriminators (as the reference)."""
     G_ab, G_ba = cyclegan.define_G(arch).to(device), cyclegan.define_G(arch).to(device)
     D_a, D_b = cyclegan.define_D(arch).to(device), cyclegan.define_D(arch).to(device)
