@@ -14,6 +14,7 @@ from gan_core.lab import run_registry
 from gan_core.lab.sweep import sweep_runs
 from gan_core.lab.toy2d import DATASETS, make_dataset
 from gan_core.lab.viz_sweep import sample_grid, sweep_dots
+from pages.lab import mode_table_view
 from pages.lab.fields import DATASET_LABELS, LOSS_LABELS
 from pages.lab.sweep_runner import DEVICE_RUNS, SweepJob, lab_link, sweep_cap
 from pages.ui.chrome import next_lesson, page_header, presenter_mode, show_error
@@ -203,6 +204,8 @@ if job is not None and not job.running:
         show_result(job)
     else:
         st.info("The sweep was stopped before the end. Run it again to measure.", icon=":material/info:")
+
+mode_table_view.show()
 
 next_lesson(__file__, [
     "A setting's outcome is a distribution over seeds: one run is one draw from it.",

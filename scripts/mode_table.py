@@ -29,29 +29,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from gan_core.lab.config import lab_defaults, preset  # noqa: E402
 from gan_core.lab.engine import Divergence  # noqa: E402
 from gan_core.lab.losses import LOSSES  # noqa: E402
-from gan_core.lab.records import mean_interval, share_interval  # noqa: E402
+from gan_core.lab.mode_table import LITERATURE, collapse_cells, loss_cells  # noqa: E402
 from gan_core.lab.sweep import Sweep, SweepRun, plan_stacks, sweep_runs  # noqa: E402
-
-# Literature: (ring modes, ring HQ %, grid modes, grid HQ %), 2500 samples, 3-std quality
-# radius.  GAN and Unrolled GAN: VEEGAN (Srivastava et al. 2017, Table 1); WGAN-GP: GDPP
-# (Elfeki et al. 2019, Table 1); PacGAN4: Lin et al. 2018, Table 2; VEEGAN: its own Table 1.
-LITERATURE = {
-    "GAN (VEEGAN Table 1)": (1, 99.3, 3.3, 0.5),
-    "Unrolled GAN (VEEGAN Table 1)": (7.6, 35.6, 23.6, 16.0),
-    "VEEGAN (VEEGAN Table 1)": (8, 52.9, 24.6, 40.0),
-    "WGAN-GP (GDPP Table 1)": (6.8, 59.6, 24.2, 28.7),
-    "PacGAN4 (PacGAN Table 2)": (7.8, 95.9, 24.8, 93.6),
-}
-# Which literature row sits beside which of our losses.
-LIT_FOR = {"minimax": "GAN (VEEGAN Table 1)", "non-saturating": "GAN (VEEGAN Table 1)",
-           "wgan-gp": "WGAN-GP (GDPP Table 1)"}
-
 
 def _result(rec, tag, wall, cpu):
     """The table's row of one sweep record (``gan_core.lab.records.run_record``)."""
@@ -85,8 +69,8 @@ def run_sweep(runs, tags):
     return results
 
 
-def _ci(vals, fmt, lo=-math.inf, hi=math.inf):
-    st = mean_interval(vals)
+def _ci(st, fmt, lo=-math.inf, hi=math.inf):
+    """A mean with its 95 % interval (``mean_interval``'s dict), clipped to [lo, hi]."""
     if st["n"] == 0:
         return "n/a"
     if st["n"] == 1:
@@ -95,9 +79,8 @@ def _ci(vals, fmt, lo=-math.inf, hi=math.inf):
     return f"{fmt.format(st['mean'])} [{fmt.format(a)}, {fmt.format(b)}]"
 
 
-def _share(k, n):
-    st = share_interval(k, n)
-    return f"{k}/{n} [{100 * st['ci'][0]:.0f}-{100 * st['ci'][1]:.0f} %]"
+def _share(st):
+    return f"{st['k']}/{st['n']} [{100 * st['ci'][0]:.0f}-{100 * st['ci'][1]:.0f} %]"
 
 
 def _intro(seeds, started, finished, threads) -> list[str]:
@@ -114,8 +97,9 @@ def _intro(seeds, started, finished, threads) -> list[str]:
             "`gan_core.lab.config.lab_defaults(loss, dataset)` (the lab page's and the CLI's defaults), CPU, "
             f"{threads} torch thread(s).  The seeds of a setting train as one sweep "
             "(`gan_core.lab.sweep`: stacked models, each run identical to its stand-alone run, "
-            "`python -m gan_core.lab.toy_train --loss L --dataset D --seed S`); wall and CPU time are "
-            "per run, an equal share of its stack's, on a shared 2-core machine.",
+            f"`python -m gan_core.lab.toy_train --loss L --dataset D --seed S --threads {threads}`: the same "
+            "number of threads, since a different one sums in another order and a GAN's training amplifies "
+            "the difference); wall and CPU time are per run, an equal share of its stack's, on a 2-core machine.",
             "", "Networks (MLPs, depth x width), from those defaults: " + "; ".join(
                 f"{ds}: G {c.g_depth} x {c.g_width}, D {c.d_depth} x {c.d_width}"
                 for ds, c in ((ds, lab_defaults("minimax", ds)) for ds in ("ring8", "grid25")))
@@ -136,35 +120,22 @@ def _dataset_rows(results, ds) -> list[str]:
     lines = [f"## {ds}", "",
              "| loss | iterations | modes captured | all modes | high quality % | reverse KL (nats) | W1 | wall s | CPU s "
              "| literature (modes / HQ %) |", "|---|---|---|---|---|---|---|---|---|---|"]
-    for loss in LOSSES:
-        runs = [r for r in results if r["loss"] == loss and r["dataset"] == ds and r.get("tag") == "default"]
-        if not runs:
-            continue
-        lit = LIT_FOR.get(loss)
-        lit_txt = ""
-        if lit:
-            a, b, c, d = LITERATURE[lit]
-            lit_txt = f"{lit}: {a} / {b}" if ds == "ring8" else f"{lit}: {c} / {d}"
-        n_modes = runs[0]["n_modes"]
-        ndiv = sum(bool(r["diverged"]) for r in runs)
-        div = f" ({ndiv} diverged)" if ndiv else ""
-        finite = lambda key: [r[key] for r in runs if math.isfinite(r[key])]
-        lines.append(f"| {loss}{div} | {runs[0]['iters']} | {_ci([r['modes'] for r in runs], '{:.1f}', 0, n_modes)} | "
-                     f"{_share(sum(r['modes'] == n_modes for r in runs), len(runs))} | "
-                     f"{_ci([100 * r['hq'] for r in runs], '{:.1f}', 0, 100)} | {_ci(finite('rkl'), '{:.3f}', 0)}"
-                     f"{'' if len(finite('rkl')) == len(runs) else ' (' + str(len(runs) - len(finite('rkl'))) + ' inf)'} | "
-                     f"{_ci(finite('w1'), '{:.3f}', 0)} | {np.mean([r['wall_s'] for r in runs]):.1f} | "
-                     f"{np.mean([r['cpu_s'] for r in runs]):.1f} | {lit_txt} |")
+    for c in loss_cells(results, ds):
+        lit = f"{c['literature'][0]}: {c['literature'][1]} / {c['literature'][2]}" if c["literature"] else ""
+        div = f" ({c['diverged']} diverged)" if c["diverged"] else ""
+        inf = f" ({c['rkl_infinite']} inf)" if c["rkl_infinite"] else ""
+        lines.append(f"| {c['loss']}{div} | {c['iters']} | {_ci(c['modes'], '{:.1f}', 0, c['n_modes'])} | "
+                     f"{_share(c['all_modes'])} | {_ci(c['hq_percent'], '{:.1f}', 0, 100)} | "
+                     f"{_ci(c['rkl'], '{:.3f}', 0)}{inf} | {_ci(c['w1'], '{:.3f}', 0)} | {c['wall_s']:.1f} | "
+                     f"{c['cpu_s']:.1f} | {lit} |")
     return lines + [""]
 
 
 def _collapse_rows(results) -> list[str]:
-    col = [r for r in results if r.get("tag") == "collapse"]
-    gp = [r for r in results if r.get("tag") == "collapse-wgan-gp"]
-    if not col:
+    cells = collapse_cells(results)
+    if not cells:
         return []
     cfg, ds, iters = preset("collapse")
-    n_modes = col[0]["n_modes"]
     lines = ["## Collapse preset", "",
              "`python -m gan_core.lab.toy_train --preset collapse --seed S` — the original (saturating) minimax GAN in "
              "the Unrolled-GAN paper's ring setup (Metz et al. 2017): latent 256, G 2 x 128, D 1 x 128 ReLU, "
@@ -173,14 +144,11 @@ def _collapse_rows(results) -> list[str]:
              "(`--preset collapse --loss wgan-gp`, the loss's own default iterations).", "",
              "| run | runs | modes captured | collapsed (<= 2 modes) | all modes | high quality % |",
              "|---|---|---|---|---|---|"]
-    for name, runs in (("minimax (collapse preset)", col), ("wgan-gp (lab defaults)", gp)):
-        if runs:
-            lines.append(f"| {name} | {len(runs)} | {_ci([r['modes'] for r in runs], '{:.1f}', 0, n_modes)} | "
-                         f"{_share(sum(r['modes'] <= 2 for r in runs), len(runs))} | "
-                         f"{_share(sum(r['modes'] == n_modes for r in runs), len(runs))} | "
-                         f"{_ci([100 * r['hq'] for r in runs], '{:.1f}', 0, 100)} |")
+    for c in cells:
+        lines.append(f"| {c['name']} | {c['n_runs']} | {_ci(c['modes'], '{:.1f}', 0, c['n_modes'])} | "
+                     f"{_share(c['collapsed'])} | {_share(c['all_modes'])} | {_ci(c['hq_percent'], '{:.1f}', 0, 100)} |")
     lines += ["", "Modes at each snapshot (step: modes), per seed:", ""]
-    for r in col:
+    for r in (r for r in results if r.get("tag") == "collapse"):
         lines.append(f"- minimax seed {r['seed']}: " + ", ".join(f"{s}: {m}" for s, m in r["trajectory"]))
     return lines + [""]
 
