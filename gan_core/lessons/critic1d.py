@@ -113,6 +113,21 @@ class TrainingThread:
         self._thread.join(timeout)
 
 
+class StepCounter:
+    """What both live trainers say about their length: ``step_count`` out of ``total_steps``."""
+
+    step_count: int
+    total_steps: int
+
+    @property
+    def done(self) -> bool:
+        return self.step_count >= self.total_steps
+
+    @property
+    def progress(self) -> float:
+        return min(self.step_count / self.total_steps, 1.0)
+
+
 def run_steps(trainer, one_step, max_steps: int, max_seconds: float) -> bool:
     """The training loop both live trainers share: ``one_step()`` up to ``max_steps`` times (fewer
     if ``max_seconds`` pass or ``trainer.done``), counting ``trainer.step_count``; every 10th step

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gan_core.lessons import tails, toy1d
-from gan_core.lessons.critic1d import mlp, one_thread, run_steps, single_thread
+from gan_core.lessons.critic1d import StepCounter, mlp, one_thread, run_steps, single_thread
 from gan_core.lessons.divergences import F_DIVERGENCES, f_divergence_from_log
 
 LN2 = math.log(2.0)
@@ -192,7 +192,7 @@ class BoundHistory:
     bounds: list = field(default_factory=list)  # in D_f's unit (nats, or none for chi^2, Hellinger, TV)
 
 
-class VariationalBoundTrainer:
+class VariationalBoundTrainer(StepCounter):
     """Trains T(x) = g_f(V(x)) to maximise the bound, full-batch on a 1-D grid, in chunks.
 
     ``exact`` is the divergence the bound is compared with (default: the sum over the grid masses;
@@ -234,14 +234,6 @@ class VariationalBoundTrainer:
         self.net = mlp(torch, hidden, gen, activation="tanh")
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=lr)
         self.record()
-
-    @property
-    def done(self) -> bool:
-        return self.step_count >= self.total_steps
-
-    @property
-    def progress(self) -> float:
-        return min(self.step_count / self.total_steps, 1.0)
 
     def _objective(self, v):
         """The bound as a torch expression (the same formulas as :func:`conjugate_of_activation`)."""

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gan_core.lessons.divergences import as_probability, wasserstein1
-from gan_core.lessons.critic1d import mlp, one_thread, run_steps, single_thread
+from gan_core.lessons.critic1d import StepCounter, mlp, one_thread, run_steps, single_thread
 
 
 # --------------------------------------------------------------------------- 1-D plan
@@ -222,7 +222,7 @@ class CriticHistory:
     estimates: list = field(default_factory=list)
 
 
-class CriticTrainer:
+class CriticTrainer(StepCounter):
     """Train a critic f: R -> R to maximise E_P f - E_Q f on grid masses, in chunks.
 
     ``method="clip"``: RMSprop, then every weight and bias clamped to [-clip, clip].
@@ -265,14 +265,6 @@ class CriticTrainer:
         else:
             self.optimizer = torch.optim.Adam(self.net.parameters(), lr=lr or GP_LR, betas=(0.5, 0.9))
         self.record()
-
-    @property
-    def done(self) -> bool:
-        return self.step_count >= self.total_steps
-
-    @property
-    def progress(self) -> float:
-        return min(self.step_count / self.total_steps, 1.0)
 
     def _clamp(self):
         with self._torch.no_grad():
