@@ -200,6 +200,39 @@ async def exceptions(page) -> int:
     return await page.locator("[data-testid=stException]").count()
 
 
+async def train_then_pause(page, start, pause, record: dict, args, mark) -> None:
+    """A session that got a run: train ``args.train_s``, pause (``mark("paused")`` once Start is back),
+    and read the counter as it stays."""
+    await asyncio.sleep(args.train_s)
+    record["steps"]["before_pause"] = await read_step_shown(page)
+    await pause.click()
+    if not await wait_for(lambda: start.count(), 45) and await pause.count() > 0:
+        # A click lost on a saturated server (Pause is idempotent).  Only while Pause is still
+        # shown: a rerun that took over 45 s has replaced it by Start, and a second click
+        # would wait for a button that is gone (seen once in CI, where the run took 229 s).
+        await pause.click()
+    await start.wait_for()
+    mark("paused")
+    # Start is drawn early in the rerun that Pause causes; the status line further down still
+    # shows the last live step until that rerun reaches it (seconds on a loaded server).
+    await wait_for(lambda: script_idle(page), args.step_timeout)
+    await asyncio.sleep(1.0)
+    record["steps"]["paused"] = await read_step_shown(page)
+    await asyncio.sleep(2.0)
+    record["steps"]["paused_later"] = await read_step_shown(page)
+
+
+async def wait_in_line(page, start, pause, record: dict) -> None:
+    """A session told to wait (issue 17): as the trained runs pause, the first in line start by
+    themselves (each waiting page asks every second); each pauses at once, which lets the next one
+    in, so the whole line drains."""
+    record["started_from_line"] = bool(await wait_for(lambda: _started(page), LINE_WAIT_S))
+    record["steps"]["after_others_paused"] = await read_step_shown(page)
+    if record["started_from_line"]:
+        await pause.click()  # frees the slot for the next in line, and the CPU for the rest
+        await wait_for(lambda: start.count(), 45)
+
+
 async def visitor(i: int, browser, url: str, args, phases: list[Phase], t0: float) -> dict:
     record = {"session": i, "outcome": None, "error": None, "ttfr_ms": {}, "steps": {}, "exceptions": 0,
               "dcgan_grid": False, "notice": False, "done": False}
@@ -244,38 +277,14 @@ async def visitor(i: int, browser, url: str, args, phases: list[Phase], t0: floa
         await phases[1].wait(args.step_timeout)  # every session knows its fate before any run pauses
 
         if record["outcome"] == "trained":
-            await asyncio.sleep(args.train_s)
-            record["steps"]["before_pause"] = await read_step_shown(page)
-            await pause.click()
-            if not await wait_for(lambda: start.count(), 45) and await pause.count() > 0:
-                # A click lost on a saturated server (Pause is idempotent).  Only while Pause is still
-                # shown: a rerun that took over 45 s has replaced it by Start, and a second click
-                # would wait for a button that is gone (seen once in CI, where the run took 229 s).
-                await pause.click()
-            await start.wait_for()
-            mark("paused")
-            # Start is drawn early in the rerun that Pause causes; the status line further down still
-            # shows the last live step until that rerun reaches it (seconds on a loaded server).
-            await wait_for(lambda: script_idle(page), args.step_timeout)
-            await asyncio.sleep(1.0)
-            record["steps"]["paused"] = await read_step_shown(page)
-            await asyncio.sleep(2.0)
-            record["steps"]["paused_later"] = await read_step_shown(page)
+            await train_then_pause(page, start, pause, record, args, mark)
             phases[2].arrive(); arrived = 3
         elif record["outcome"] == "refused":
             record["notice"] = True
             record["steps"]["after_notice"] = await read_step_shown(page)
             phases[2].arrive(); arrived = 3
             await phases[2].wait(args.step_timeout + args.train_s)  # while the others trained and paused
-            # The waiting line (issue 17): as the trained runs pause, the first in line start by
-            # themselves (each waiting page asks every second); each pauses at once, which lets the
-            # next one in, so the whole line drains.
-            record["started_from_line"] = bool(await wait_for(
-                lambda: _started(page), LINE_WAIT_S))
-            record["steps"]["after_others_paused"] = await read_step_shown(page)
-            if record["started_from_line"]:
-                await pause.click()  # frees the slot for the next in line, and the CPU for the rest
-                await wait_for(lambda: start.count(), 45)
+            await wait_in_line(page, start, pause, record)
         else:
             raise RuntimeError("pressing Start gave neither a running run nor the server-full notice")
         record["exceptions"] += await exceptions(page)
