@@ -6,13 +6,13 @@ re-measured (issue 20, item 12).
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
 from gan_core.lab.config import preset_description
+from gan_core.lab.mode_table import load_rows
 
 MODE_TABLE = Path(__file__).resolve().parents[2] / "docs" / "mode_table.json"
 
@@ -143,6 +143,6 @@ def summary_sentences(records: list[dict]) -> list[str]:
 def summary(path: Path = MODE_TABLE) -> list[str]:
     """:func:`summary_sentences` of the recorded mode table ([] when it is missing or unreadable)."""
     try:
-        return summary_sentences(json.loads(path.read_text()))
+        return summary_sentences(load_rows(path))
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return []
