@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import platform
 import sys
 import time
@@ -34,7 +33,7 @@ import torch  # noqa: E402
 from gan_core.lab.config import lab_defaults, preset  # noqa: E402
 from gan_core.lab.engine import Divergence  # noqa: E402
 from gan_core.lab.losses import LOSSES  # noqa: E402
-from gan_core.lab.mode_table import LITERATURE, collapse_cells, loss_cells  # noqa: E402
+from gan_core.lab.mode_table import LITERATURE, collapse_cells, loss_cells, mean_text as _ci  # noqa: E402
 from gan_core.lab.sweep import Sweep, SweepRun, plan_stacks, sweep_runs  # noqa: E402
 
 def _result(rec, tag, wall, cpu):
@@ -67,16 +66,6 @@ def run_sweep(runs, tags):
             print(f"{r['dataset']:7s} {r['loss']:15s} {r['tag']:16s} seed {r['seed']}: {r['modes']}/{r['n_modes']} "
                   f"modes, {100 * r['hq']:.1f} % HQ, {wall:.1f} s", flush=True)
     return results
-
-
-def _ci(st, fmt, lo=-math.inf, hi=math.inf):
-    """A mean with its 95 % interval (``mean_interval``'s dict), clipped to [lo, hi]."""
-    if st["n"] == 0:
-        return "n/a"
-    if st["n"] == 1:
-        return fmt.format(st["mean"])
-    a, b = (min(max(v, lo), hi) for v in st["ci"])
-    return f"{fmt.format(st['mean'])} [{fmt.format(a)}, {fmt.format(b)}]"
 
 
 def _share(st):

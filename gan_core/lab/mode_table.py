@@ -20,7 +20,7 @@ from gan_core.lab.losses import LOSSES
 from gan_core.lab.records import mean_interval, share_interval
 
 __all__ = ["LITERATURE", "LIT_FOR", "COLLAPSED_AT_MOST", "load_rows", "loss_cells", "collapse_cells",
-           "literature_for"]
+           "literature_for", "mean_text"]
 
 #: Published mode coverage, (ring modes, ring HQ %, grid modes, grid HQ %), 2500 samples and a
 #: 3-std quality radius.  GAN and Unrolled GAN: VEEGAN (Srivastava et al. 2017, Table 1);
@@ -104,3 +104,16 @@ def collapse_cells(rows: list[dict]) -> list[dict]:
             cells.append({"tag": tag, "name": name, **_cell(runs),
                           "collapsed": share_interval(sum(r["modes"] <= COLLAPSED_AT_MOST for r in runs), len(runs))})
     return cells
+
+
+def mean_text(st: dict, fmt: str, lo: float = -math.inf, hi: float = math.inf,
+              between: str = "{} [{}, {}]", empty: str = "n/a") -> str:
+    """A ``mean_interval`` dict as text: the mean and its 95 % interval clipped to [lo, hi] (what is
+    possible: no negative counts, no share over 100 %), ``between`` placing mean, low and high; the
+    mean alone for one run or an interval that is not finite, ``empty`` for no runs."""
+    if st["n"] == 0:
+        return empty
+    if st["n"] == 1 or not all(math.isfinite(v) for v in st["ci"]):
+        return fmt.format(st["mean"])
+    a, b = (min(max(v, lo), hi) for v in st["ci"])
+    return between.format(fmt.format(st["mean"]), fmt.format(a), fmt.format(b))

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from gan_core.lab.mode_table import COLLAPSED_AT_MOST, collapse_cells, load_rows, loss_cells
+from gan_core.lab.mode_table import COLLAPSED_AT_MOST, collapse_cells, load_rows, loss_cells, mean_text
 from pages.lab.fields import DATASET_LABELS
 
 MODE_TABLE = Path(__file__).resolve().parents[2] / "docs" / "mode_table.json"
@@ -21,13 +21,8 @@ NAMES = {"minimax": "Original (minimax)", "non-saturating": "Non-saturating", "w
 
 
 def interval(st_: dict, fmt: str, lo: float = -math.inf, hi: float = math.inf) -> str:
-    """``mean (lo to hi)`` of a ``mean_interval`` dict, the interval clipped to what is possible."""
-    if st_["n"] == 0:
-        return "–"
-    if st_["n"] == 1 or not all(math.isfinite(v) for v in st_["ci"]):
-        return fmt.format(st_["mean"])
-    a, b = (min(max(v, lo), hi) for v in st_["ci"])
-    return f"{fmt.format(st_['mean'])} ({fmt.format(a)} to {fmt.format(b)})"
+    """``mean (lo to hi)``: :func:`gan_core.lab.mode_table.mean_text` in the page's words."""
+    return mean_text(st_, fmt, lo, hi, between="{} ({} to {})", empty="–")
 
 
 def share(st_: dict) -> str:

@@ -102,3 +102,13 @@ def test_the_page_says_so_when_the_table_is_missing(monkeypatch, tmp_path):
     assert_clean(at)
     assert any("not available" in i.value for i in at.info)
     assert not at.button(key="sweep_start").disabled  # the sweeps themselves still work
+
+
+def test_mean_text_clips_the_interval_to_what_is_possible():
+    from gan_core.lab.mode_table import mean_text
+    from gan_core.lab.records import mean_interval
+    lo, hi = stats.t.interval(0.95, 3, loc=6.0, scale=stats.sem([8, 3, 8, 5]))
+    assert mean_text(mean_interval([8, 3, 8, 5]), "{:.2f}") == f"6.00 [{lo:.2f}, {hi:.2f}]"
+    assert mean_text(mean_interval([8, 3, 8, 5]), "{:.1f}", 0, 8, between="{} ({} to {})") == f"6.0 ({lo:.1f} to 8.0)"
+    assert mean_text(mean_interval([7]), "{:.1f}") == "7.0"
+    assert mean_text(mean_interval([]), "{:.1f}", empty="–") == "–"
