@@ -490,7 +490,8 @@ def browser_first_run_s(url: str, page: str, rounds: int, chromium: str = "/usr/
     """Per round, Chromium's own network timestamps (DevTools protocol) for the page's websocket:
     ``open_to_finished_s`` from the handshake request to the first ``script_finished`` frame that
     is not cut short (what this client times as ``first_s``), and ``rerun_to_finished_s`` from the
-    rerun_script frame the page sent to that one.  Frames are decoded here with streamlit.proto."""
+    rerun_script frame the page sent to that one; ``open_wall`` and ``finished_wall`` are the first
+    and last on the wall clock.  Frames are decoded here with streamlit.proto."""
     import base64
 
     from playwright.sync_api import sync_playwright
@@ -512,7 +513,7 @@ def browser_first_run_s(url: str, page: str, rounds: int, chromium: str = "/usr/
 
                 def handshake(e):
                     if e["requestId"] == seen.get("id") and "open" not in seen:
-                        seen["open"] = e["timestamp"]
+                        seen["open"], seen["open_wall"] = e["timestamp"], e["wallTime"]
 
                 def sent(e):
                     if e["requestId"] == seen.get("id") and "rerun" not in seen:
@@ -531,7 +532,9 @@ def browser_first_run_s(url: str, page: str, rounds: int, chromium: str = "/usr/
                 while "finished" not in seen and time.time() < deadline:
                     tab.wait_for_timeout(50)
                 results.append({"open_to_finished_s": seen["finished"] - seen["open"],
-                                "rerun_to_finished_s": seen["finished"] - seen["rerun"]})
+                                "rerun_to_finished_s": seen["finished"] - seen["rerun"],
+                                "open_wall": seen["open_wall"],
+                                "finished_wall": seen["open_wall"] + seen["finished"] - seen["open"]})
                 context.close()
         finally:
             browser.close()
@@ -546,21 +549,70 @@ def _frame_kind(payload) -> str:
     return msg.WhichOneof("type") or ""
 
 
+def read_wire_log(path) -> list[dict]:
+    """The sessions a server started with ``GAN_WIRE_LOG=path`` (scripts/serve.py) logged, in the
+    order they opened: ``{"open": t, "finished": t}`` in wall-clock seconds (no ``finished`` for a
+    session that never finished a run).  A key is the session object's id, which Python may reuse
+    once a session is gone, so an ``open`` always starts a new session."""
+    sessions, current = [], {}
+    for row in open(path).read().splitlines():
+        key, what, at = row.split()
+        if what == "open":
+            current[key] = {"open": float(at)}
+            sessions.append(current[key])
+        elif key in current:
+            current[key][what] = float(at)
+    return sessions
+
+
+def _server_run_s(wire_log: str | None, before: int) -> tuple[float | None, dict | None]:
+    """The server's time from accepting the one session opened since the log had ``before``
+    sessions to queueing its first finished run, and that session."""
+    if not wire_log:
+        return None, None
+    new = read_wire_log(wire_log)[before:]
+    if len(new) != 1 or "finished" not in new[0]:
+        raise SystemExit(f"expected one finished session in {wire_log} per visit, found {new}")
+    return new[0]["finished"] - new[0]["open"], new[0]
+
+
 def cross_check(args) -> dict:
-    """Alternate one protocol visitor and one Chromium tab on the same page, ``args.visitors`` times each."""
-    client, browser = [], []
+    """Alternate one protocol visitor and one Chromium tab on the same page, ``args.visitors`` times each.
+
+    With ``--wire-log`` (the ``GAN_WIRE_LOG`` file of the server being measured) each visit's time
+    is split in two: the server's own time from accepting the websocket to queueing the finished
+    run (``*_server_run_s``), and for Chromium the time after that until Chromium reports the
+    ``script_finished`` frame (``browser_after_server_s``: reading, parsing and drawing in the
+    browser on the same machine)."""
+    count = lambda: len(read_wire_log(args.wire_log)) if args.wire_log else 0  # noqa: E731
+    client, browser, client_server, browser_server, after = [], [], [], [], []
     for _ in range(args.visitors):
+        before = count()
         result = asyncio.run(run_load(parse_args(["--url", args.url, "--page", args.page[0], "--visitors", "1",
                                                   "--timeout-s", str(args.timeout_s)])))
         client.append(result["pages"][args.page[0]]["first_max_s"])
-        browser.extend(browser_first_run_s(args.url, args.page[0], 1))
+        client_server.append(_server_run_s(args.wire_log, before)[0])
+        before = count()
+        visit = browser_first_run_s(args.url, args.page[0], 1)[0]
+        browser.append(visit)
+        run_s, session = _server_run_s(args.wire_log, before)
+        browser_server.append(run_s)
+        after.append(visit["finished_wall"] - session["finished"] if session else None)
     opened = [b["open_to_finished_s"] for b in browser]
-    rerun = [b["rerun_to_finished_s"] for b in browser]
-    return {"page": args.page[0], "client_s": client, "browser_open_to_finished_s": opened,
-            "browser_rerun_to_finished_s": rerun, "client_median_s": statistics.median(client),
-            "browser_median_s": statistics.median(opened),
-            "difference_ms": round(1000 * (statistics.median(client) - statistics.median(opened)), 1),
-            "load_average": os.getloadavg()}
+    out = {"page": args.page[0], "client_s": client, "browser_open_to_finished_s": opened,
+           "browser_rerun_to_finished_s": [b["rerun_to_finished_s"] for b in browser],
+           "client_median_s": statistics.median(client), "browser_median_s": statistics.median(opened),
+           "difference_ms": round(1000 * (statistics.median(client) - statistics.median(opened)), 1),
+           "load_average": os.getloadavg()}
+    if args.wire_log:
+        out.update({"client_server_run_s": client_server, "browser_server_run_s": browser_server,
+                    "browser_after_server_s": after,
+                    "client_server_run_median_s": statistics.median(client_server),
+                    "browser_server_run_median_s": statistics.median(browser_server),
+                    "browser_after_server_median_s": statistics.median(after),
+                    "client_vs_server_for_browser_ms": round(
+                        1000 * (statistics.median(client) - statistics.median(browser_server)), 1)})
+    return out
 
 
 def parse_args(argv=None):
@@ -585,6 +637,8 @@ def parse_args(argv=None):
     p.add_argument("--per-visit", action="store_true", help="include every visit in the JSON")
     p.add_argument("--browser-check", action="store_true", help="instead of a load: time --visitors single "
                    "visits by this client and as many by Chromium (Playwright), alternately, on the first --page")
+    p.add_argument("--wire-log", help="with --browser-check: the GAN_WIRE_LOG file of the server (scripts/serve.py), "
+                   "to split each visit into the server's part and the browser's")
     args = p.parse_args(argv)
     args.page = args.page or ["/gan-objective"]
     if not 1 <= args.visitors <= MAX_VISITORS:

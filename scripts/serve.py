@@ -8,6 +8,11 @@ opens a deep link (say ``/gan-objective``, a presenter's bookmark) would get a s
 removes that.  It also imports torch and warms plotly before the first request (see the end
 of this file; GAN_NO_PRELOAD=1 turns that off).  Everything else is plain ``streamlit run``.
 
+``GAN_WIRE_LOG=wire.log`` appends one line per websocket session when it opens and when its first
+finished run is handed to the connection (wall-clock times), so that a browser's own timing can
+be split into the server's part and the browser's (``scripts/load_ws.py --browser-check
+--wire-log``; docs/capacity.md).
+
 ``GAN_PROFILE=out.prof`` profiles every script run (cProfile, in the script thread that runs it)
 and writes the summed statistics to ``out.prof`` when the server stops; read it with
 ``python -m pstats out.prof`` (docs/capacity.md shows what it found).
@@ -62,6 +67,40 @@ def _profile_script_runs(path: str) -> None:
     atexit.register(dump)
 
 
+def _log_wire(path: str) -> None:
+    """Per websocket session, two lines in ``path``: ``<session> open <wall time>`` when the
+    server accepts it, ``<session> finished <wall time>`` when the first run that is not cut
+    short ends and its ``script_finished`` message is queued for that connection.
+
+    Patches Streamlit's Starlette session client (the pinned streamlit's internals)."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    from streamlit.web.server.starlette import starlette_websocket as ws
+
+    early = ForwardMsg.ScriptFinishedStatus.FINISHED_EARLY_FOR_RERUN
+    log = open(path, "a", buffering=1)  # noqa: SIM115 (open for the server's lifetime)
+    lock = threading.Lock()
+    init, write = ws.StarletteSessionClient.__init__, ws.StarletteSessionClient.write_forward_msg
+
+    def line(client, what: str) -> None:
+        with lock:
+            log.write(f"{id(client):x} {what} {time.time():.6f}\n")
+
+    def logged_init(self, websocket):
+        init(self, websocket)
+        self._wire_finished = False
+        line(self, "open")
+
+    def logged_write(self, msg):
+        write(self, msg)
+        if (not self._wire_finished and msg.WhichOneof("type") == "script_finished"
+                and msg.script_finished != early):
+            self._wire_finished = True
+            line(self, "finished")
+
+    ws.StarletteSessionClient.__init__ = logged_init
+    ws.StarletteSessionClient.write_forward_msg = logged_write
+
+
 def _local_addresses() -> list[str]:
     """This machine's host name and the IPv4 address of each of its network interfaces.
 
@@ -98,6 +137,8 @@ def _allow_local_addresses() -> None:
 
 if os.environ.get("GAN_PROFILE"):
     _profile_script_runs(os.environ["GAN_PROFILE"])
+if os.environ.get("GAN_WIRE_LOG"):
+    _log_wire(os.environ["GAN_WIRE_LOG"])
 
 
 def _warm_imports() -> None:

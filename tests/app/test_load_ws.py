@@ -82,8 +82,10 @@ def test_cli_refuses_unbounded_or_foreign_arguments():
 
 
 @pytest.fixture(scope="module")
-def server():
-    with LocalApp(env={"GAN_NO_PRELOAD": "1"}) as app:
+def server(tmp_path_factory):
+    wire_log = tmp_path_factory.mktemp("wire") / "wire.log"
+    with LocalApp(env={"GAN_NO_PRELOAD": "1", "GAN_WIRE_LOG": str(wire_log)}) as app:
+        app.wire_log = wire_log
         yield app
 
 
@@ -105,6 +107,27 @@ def test_five_visitors_load_and_change_a_widget(server):
         assert visit["widget_redrawn"]        # the change reran the same page (its slider came back)
     assert result["server"]["pids"] == [server.process.pid]
     assert result["server"]["cpu_s"] > 0 and result["server"]["rss_mb_peak"] > 100
+
+
+def test_the_wire_log_times_the_servers_part_of_a_visit(server):
+    """GAN_WIRE_LOG (scripts/serve.py) logs when a session opened and when its first finished run
+    was queued; that interval lies inside the visit the client timed, and one line pair per visit."""
+    before = len(load_ws.read_wire_log(server.wire_log))
+    result = _run(server, "--visitors", "2", "--arrival-s", "0.5", "--page", "/entropy", "--timeout-s", "45",
+                  "--per-visit")
+    sessions = load_ws.read_wire_log(server.wire_log)[before:]
+    assert len(sessions) == 2
+    runs = sorted(s["finished"] - s["open"] for s in sessions)
+    firsts = sorted(v["first_s"] for v in result["visits"])
+    for run, first in zip(runs, firsts):
+        assert 0 < run <= first + 0.005     # the client opened before the server accepted, and read after
+
+
+def test_the_wire_log_starts_a_new_session_at_every_open(tmp_path):
+    log = tmp_path / "wire.log"
+    log.write_text("a open 10.0\na finished 10.5\nb open 11.0\na open 12.0\na finished 12.25\n")
+    assert load_ws.read_wire_log(log) == [{"open": 10.0, "finished": 10.5}, {"open": 11.0},
+                                          {"open": 12.0, "finished": 12.25}]
 
 
 def test_exceptions_and_missing_pages_are_errors(server):
