@@ -37,11 +37,14 @@ One run in the lab is one draw. Whether the original GAN drops modes depends on 
 weights, the data stream, the noise), so a single run that finds all 8 modes of the ring proves little, and
 neither does one that finds 3. Train $n$ seeds of the same setting and each run gives a number $m_i$ of modes
 found. Their mean $\bar m = \frac1n\sum_i m_i$ estimates what the setting does *on average*, and its 95 %
-interval
-$$\bar m \pm t_{0.975,\,n-1}\,\frac{s}{\sqrt n}, \qquad s^2 = \frac{1}{n-1}\sum_i (m_i-\bar m)^2,$$
+interval, with $s$ the runs' standard deviation,
+""")
+st.latex(r"\bar m \pm t_{0.975,\,n-1}\,\frac{s}{\sqrt n}, \qquad s^2 = \frac{1}{n-1}\sum_i (m_i-\bar m)^2,")
+st.markdown(r"""
 says how far that estimate may be from the truth. The share of runs that found every mode, $\hat p = k/n$,
-gets a Wilson interval, which stays inside $[0, 1]$ even when $k = 0$ or $k = n$. Two settings differ *for
-sure* only when their intervals barely overlap; with one seed each you cannot tell a law from luck.
+gets a Wilson interval, which stays inside $[0, 1]$ even when $k = 0$ or $k = n$. When the intervals of two
+settings do not overlap, the difference between them is more than luck; when they overlap, more seeds are
+needed to tell. With one seed each you cannot tell a law from luck.
 """)
 
 # ----------------------------------------------------------------------- settings

@@ -33,7 +33,7 @@ import torch  # noqa: E402
 from gan_core.lab.config import lab_defaults, preset  # noqa: E402
 from gan_core.lab.engine import Divergence  # noqa: E402
 from gan_core.lab.losses import LOSSES  # noqa: E402
-from gan_core.lab.mode_table import LITERATURE, collapse_cells, loss_cells, mean_text as _ci  # noqa: E402
+from gan_core.lab.mode_table import LITERATURE, baseline_cells, collapse_cells, loss_cells, mean_text as _ci  # noqa: E402
 from gan_core.lab.sweep import Sweep, SweepRun, plan_stacks, sweep_runs  # noqa: E402
 
 def _result(rec, tag, wall, cpu):
@@ -109,15 +109,21 @@ def _dataset_rows(results, ds) -> list[str]:
     lines = [f"## {ds}", "",
              "| loss | iterations | modes captured | all modes | high quality % | reverse KL (nats) | W1 | wall s | CPU s "
              "| literature (modes / HQ %) |", "|---|---|---|---|---|---|---|---|---|---|"]
-    for c in loss_cells(results, ds):
+    seeds = sorted({r["seed"] for r in results if r["dataset"] == ds and r.get("tag") == "default"})
+    for c in loss_cells(results, ds) + baseline_cells(ds, seeds):
         lit = f"{c['literature'][0]}: {c['literature'][1]} / {c['literature'][2]}" if c["literature"] else ""
+        times = f"{c['wall_s']:.1f} | {c['cpu_s']:.1f}"
+        if c["iters"] == 0:
+            c, times = dict(c, loss=f"*baseline: {c['loss']}*", iters="–"), "– | –"
         div = f" ({c['diverged']} diverged)" if c["diverged"] else ""
         inf = f" ({c['rkl_infinite']} inf)" if c["rkl_infinite"] else ""
         lines.append(f"| {c['loss']}{div} | {c['iters']} | {_ci(c['modes'], '{:.1f}', 0, c['n_modes'])} | "
                      f"{_share(c['all_modes'])} | {_ci(c['hq_percent'], '{:.1f}', 0, 100)} | "
-                     f"{_ci(c['rkl'], '{:.3f}', 0)}{inf} | {_ci(c['w1'], '{:.3f}', 0)} | {c['wall_s']:.1f} | "
-                     f"{c['cpu_s']:.1f} | {lit} |")
-    return lines + [""]
+                     f"{_ci(c['rkl'], '{:.3f}', 0)}{inf} | {_ci(c['w1'], '{:.3f}', 0)} | {times} | {lit} |")
+    return lines + ["", "The two baseline rows are not trained: 2,500 points of the real mixture (what a perfect "
+                    "generator scores; its W1 is the estimator's floor at this sample size) and 2,500 uniform over "
+                    "the lab's plotting box (no learning), per seed, scored the same way "
+                    "(`gan_core.lab.mode_table.baseline_cells`).", ""]
 
 
 def _collapse_rows(results) -> list[str]:

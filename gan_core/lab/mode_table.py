@@ -16,11 +16,15 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
+
+from gan_core.lab import toy2d
 from gan_core.lab.losses import LOSSES
+from gan_core.lab.metrics import PROTOCOL_SAMPLES, mode_stats, wasserstein1
 from gan_core.lab.records import mean_interval, share_interval
 
-__all__ = ["LITERATURE", "LIT_FOR", "COLLAPSED_AT_MOST", "load_rows", "loss_cells", "collapse_cells",
-           "literature_for", "mean_text"]
+__all__ = ["LITERATURE", "LIT_FOR", "COLLAPSED_AT_MOST", "BASELINES", "load_rows", "loss_cells", "collapse_cells",
+           "baseline_rows", "baseline_cells", "literature_for", "mean_text"]
 
 #: Published mode coverage, (ring modes, ring HQ %, grid modes, grid HQ %), 2500 samples and a
 #: 3-std quality radius.  GAN and Unrolled GAN: VEEGAN (Srivastava et al. 2017, Table 1);
@@ -36,6 +40,12 @@ LITERATURE = {
 #: Which literature row sits beside which of the lab's losses.
 LIT_FOR = {"minimax": "GAN (VEEGAN Table 1)", "non-saturating": "GAN (VEEGAN Table 1)",
            "wgan-gp": "WGAN-GP (GDPP Table 1)"}
+#: The two trivial generators each loss is read against, with the same protocol and seeds: the real
+#: mixture itself (what a perfect generator scores: 3 std around a 2-D Gaussian's centre hold
+#: 1 - exp(-9/2) = 98.9 % of its samples) and points drawn uniformly over the lab's plotting box
+#: (no learning at all: on grid25 it still "finds" about 17 of the 25 modes, which is why modes
+#: found says little without high quality %).
+BASELINES = ("real data", "uniform noise")
 #: A run of the collapse preset counts as collapsed when it found at most this many of ring8's modes.
 COLLAPSED_AT_MOST = 2
 
@@ -92,6 +102,36 @@ def loss_cells(rows: list[dict], dataset: str) -> list[dict]:
         if runs:
             cells.append({"loss": loss, **_cell(runs), "literature": literature_for(loss, dataset)})
     return cells
+
+
+def baseline_rows(dataset: str, seeds) -> list[dict]:
+    """Per seed, the rows the two :data:`BASELINES` would have in the table for ``dataset``
+    (``loss`` is the baseline's name, ``tag`` ``"baseline"``, ``iters`` 0): 2,500 points of the real
+    mixture, and 2,500 uniform over its plotting box (``Mixture.extent``), scored like a trained
+    generator (modes, high quality, reverse KL; W1 against another 2,500 real points)."""
+    mix = toy2d.make_dataset(dataset)
+    x0, x1, y0, y1 = mix.extent
+    n = PROTOCOL_SAMPLES
+    rows = []
+    for seed in seeds:
+        rng = np.random.default_rng([int(seed), 2])
+        reference = mix.sample(n, rng)
+        points = {"real data": mix.sample(n, rng),
+                  "uniform noise": np.column_stack([rng.uniform(x0, x1, n), rng.uniform(y0, y1, n)])}
+        for name in BASELINES:
+            ms = mode_stats(points[name], mix.centres, mix.std)
+            rows.append({"loss": name, "dataset": dataset, "seed": int(seed), "iters": 0,
+                         "modes": ms.modes_captured, "n_modes": ms.n_modes, "hq": ms.high_quality,
+                         "rkl": ms.reverse_kl, "w1": wasserstein1(points[name], reference, n=500, rng=0),
+                         "diverged": None, "wall_s": 0.0, "cpu_s": 0.0, "tag": "baseline"})
+    return rows
+
+
+def baseline_cells(dataset: str, seeds) -> list[dict]:
+    """:func:`loss_cells`' summary for the two :data:`BASELINES` on ``dataset`` over ``seeds``."""
+    rows = baseline_rows(dataset, seeds)
+    return [{"loss": name, **_cell([r for r in rows if r["loss"] == name]), "literature": None}
+            for name in BASELINES]
 
 
 def collapse_cells(rows: list[dict]) -> list[dict]:

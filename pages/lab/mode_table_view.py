@@ -12,12 +12,22 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from gan_core.lab.mode_table import COLLAPSED_AT_MOST, collapse_cells, load_rows, loss_cells, mean_text
+from gan_core.lab.mode_table import (COLLAPSED_AT_MOST, baseline_cells, collapse_cells, load_rows, loss_cells,
+                                     mean_text)
 from pages.lab.fields import DATASET_LABELS
 
 MODE_TABLE = Path(__file__).resolve().parents[2] / "docs" / "mode_table.json"
 NAMES = {"minimax": "Original (minimax)", "non-saturating": "Non-saturating", "wgan-clip": "WGAN (clip)",
-         "wgan-gp": "WGAN-GP", "lsgan": "Least squares", "hinge": "Hinge"}
+         "wgan-gp": "WGAN-GP", "lsgan": "Least squares", "hinge": "Hinge",
+         "real data": "Baseline: real data", "uniform noise": "Baseline: uniform noise"}
+#: What each baseline row stands for, in its Source cell.
+BASELINE_SOURCES = {"real data": "the mixture itself: a perfect generator",
+                    "uniform noise": "points uniform over the plot: no learning"}
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _baselines(dataset: str, seeds: tuple[int, ...]) -> list[dict]:
+    return baseline_cells(dataset, seeds)
 
 
 def interval(st_: dict, fmt: str, lo: float = -math.inf, hi: float = math.inf) -> str:
@@ -31,20 +41,35 @@ def share(st_: dict) -> str:
             f"{100 * st_['ci'][0]:.0f}–{100 * st_['ci'][1]:.0f} %)")
 
 
-def table_rows(rows: list[dict], dataset: str) -> list[dict]:
-    """The displayed rows for ``dataset``: the lab's measurement beside the published one."""
+def table_rows(rows: list[dict], dataset: str, baselines: list[dict] = ()) -> list[dict]:
+    """The displayed rows for ``dataset``: the lab's measurement beside the published one, then the
+    ``baselines`` (cells of :func:`gan_core.lab.mode_table.baseline_cells`) scored the same way."""
     out = []
-    for c in loss_cells(rows, dataset):
+    for c in [*loss_cells(rows, dataset), *baselines]:
         lit = c["literature"]
         out.append({
-            "Loss": NAMES.get(c["loss"], c["loss"]), "Runs": c["n_runs"], "Steps": c["iters"],
+            "Loss": NAMES.get(c["loss"], c["loss"]), "Runs": c["n_runs"], "Steps": f"{c['iters']:,}" if c["iters"] else "–",
             "Modes found: mean (95 % interval)": interval(c["modes"], "{:.1f}", 0, c["n_modes"]),
             "Found every mode (95 % interval)": share(c["all_modes"]),
             "High quality %: mean (95 % interval)": interval(c["hq_percent"], "{:.1f}", 0, 100),
             "Published: modes / HQ %": f"{lit[1]:g} / {lit[2]:g}" if lit else "–",
-            "Source": lit[0] if lit else "",
+            "Source": lit[0] if lit else BASELINE_SOURCES.get(c["loss"], ""),
         })
     return out
+
+
+def baseline_sentence(baselines: dict[str, list[dict]]) -> str | None:
+    """What the two baseline rows say, from their numbers: ``baselines`` maps a dataset to its cells."""
+    grid = {c["loss"]: c for c in baselines.get("grid25", [])}
+    if not grid:
+        return None
+    real, noise = grid["real data"], grid["uniform noise"]
+    return (f"The last two rows of each table score two generators nobody trained, in the same way: the real mixture "
+            f"(what a perfect generator reaches: {real['hq_percent']['mean']:.1f} % high quality, because 3 standard "
+            f"deviations around a 2-D Gaussian's centre hold $1 - e^{{-9/2}}$ of its points) and uniform noise over the "
+            f"plot. On the grid, noise still \"finds\" {noise['modes']['mean']:.0f} of the {noise['n_modes']} modes, "
+            f"with {noise['hq_percent']['mean']:.1f} % high quality: modes found means something only next to "
+            "high quality %.")
 
 
 def collapse_sentence(rows: list[dict]) -> str | None:
@@ -85,8 +110,13 @@ def show(path: Path | None = None) -> None:
     if sentence:
         st.markdown(sentence)
     datasets = [d for d in ("ring8", "grid25") if any(r["dataset"] == d and r.get("tag") == "default" for r in rows)]
+    baselines = {d: _baselines(d, tuple(sorted({r["seed"] for r in rows if r["dataset"] == d and r.get("tag") == "default"})))
+                 for d in datasets}
+    sentence = baseline_sentence(baselines)
+    if sentence:
+        st.markdown(sentence)
     for tab, dataset in zip(st.tabs([DATASET_LABELS.get(d, d) for d in datasets]), datasets):
         with tab:
-            st.dataframe(pd.DataFrame(table_rows(rows, dataset)), hide_index=True, width="stretch")
+            st.dataframe(pd.DataFrame(table_rows(rows, dataset, baselines[dataset])), hide_index=True, width="stretch")
     st.caption("Sources: VEEGAN (Srivastava et al. 2017, Table 1) for the original GAN; GDPP (Elfeki et al. 2019, "
                "Table 1) for WGAN-GP. The full table, with reverse KL, W1 and times, is `docs/mode_table.md`.")

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from gan_core.lab.mode_table import LITERATURE, collapse_cells, literature_for, load_rows, loss_cells
+from gan_core.lab.mode_table import (LITERATURE, baseline_cells, baseline_rows, collapse_cells, literature_for,
+                                     load_rows, loss_cells)
+from gan_core.lab.toy2d import make_dataset
 from pages.lab import mode_table_view
 
 from apptest_helpers import assert_clean, open_page
@@ -78,12 +80,37 @@ def test_the_recorded_table_has_ten_seeds_per_cell():
     assert all(c["n_runs"] >= 10 for c in collapse_cells(rows))
 
 
+@pytest.mark.parametrize("dataset", ["ring8", "grid25"])
+def test_the_baselines_score_what_closed_forms_predict(dataset):
+    """Real points: a 2-D Gaussian puts 1 - exp(-9/2) of its mass within 3 std (a Rayleigh tail).
+    Uniform points over the box: a share K pi (3 std)^2 / area falls in the K disks (apart, inside
+    the box), and a mode is found with probability 1 - (1 - pi (3 std)^2 / area)^2500."""
+    mix = make_dataset(dataset)
+    seeds = range(10)
+    rows = baseline_rows(dataset, seeds)
+    real = [r for r in rows if r["loss"] == "real data"]
+    noise = [r for r in rows if r["loss"] == "uniform noise"]
+    n, k, radius = 2500, mix.n_modes, 3 * mix.std
+    p_real = 1 - math.exp(-4.5)
+    assert all(r["modes"] == k for r in real)
+    assert abs(np.mean([r["hq"] for r in real]) - p_real) < 4 * math.sqrt(p_real * (1 - p_real) / (n * len(real)))
+    x0, x1, y0, y1 = mix.extent
+    p_disk = math.pi * radius ** 2 / ((x1 - x0) * (y1 - y0))
+    assert abs(np.mean([r["hq"] for r in noise]) - k * p_disk) < 4 * math.sqrt(k * p_disk / (n * len(noise)))
+    found = k * (1 - (1 - p_disk) ** n)
+    assert abs(np.mean([r["modes"] for r in noise]) - found) < 4 * math.sqrt(k * 0.25 / len(noise))
+    # The real data's W1 is the estimator's floor: noise is far above it.
+    assert max(r["w1"] for r in real) < min(r["w1"] for r in noise)
+    cells = {c["loss"]: c for c in baseline_cells(dataset, seeds)}
+    assert cells["real data"]["all_modes"]["k"] == 10 and cells["uniform noise"]["all_modes"]["k"] == 0
+
+
 def test_the_sweeps_page_shows_the_recorded_table_beside_the_literature():
     at = open_page("pages/sweeps.py", timeout=120)
     assert_clean(at)
     rows = json.loads(mode_table_view.MODE_TABLE.read_text())
     tables = [d.value for d in at.dataframe]
-    ring = next(t for t in tables if "Published: modes / HQ %" in t.columns and (t["Steps"] == 3000).any())
+    ring = next(t for t in tables if "Published: modes / HQ %" in t.columns and (t["Steps"] == "3,000").any())
     gan = ring[ring["Loss"] == "Original (minimax)"].iloc[0]
     modes = [r["modes"] for r in rows if r["tag"] == "default" and r["dataset"] == "ring8" and r["loss"] == "minimax"]
     assert gan["Runs"] == len(modes)
@@ -94,6 +121,15 @@ def test_the_sweeps_page_shows_the_recorded_table_beside_the_literature():
     collapse = [r["modes"] for r in rows if r["tag"] == "collapse"]
     text = " ".join(m.value for m in at.markdown)
     assert f"in {sum(m <= 2 for m in collapse)} of its {len(collapse)} runs" in text
+    # The baselines sit in every table, scored on the table's own seeds.
+    seeds = sorted({r["seed"] for r in rows if r["tag"] == "default" and r["dataset"] == "ring8"})
+    cells = {c["loss"]: c for c in baseline_cells("ring8", seeds)}
+    noise = ring[ring["Loss"] == "Baseline: uniform noise"].iloc[0]
+    assert noise["High quality %: mean (95 % interval)"].startswith(f"{cells['uniform noise']['hq_percent']['mean']:.1f} (")
+    real = ring[ring["Loss"] == "Baseline: real data"].iloc[0]
+    assert real["Found every mode (95 % interval)"].startswith(f"{len(seeds)} of {len(seeds)}")
+    grid_noise = baseline_cells("grid25", seeds)[1]
+    assert f"noise still \"finds\" {grid_noise['modes']['mean']:.0f} of the 25 modes" in text
 
 
 def test_the_page_says_so_when_the_table_is_missing(monkeypatch, tmp_path):
