@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import math
 import os
 import sys
@@ -15,6 +16,13 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import load_ws  # noqa: E402
 from local_app import LocalApp  # noqa: E402
 from streamlit.proto.Slider_pb2 import Slider  # noqa: E402
+
+
+def _arun(coro):
+    """``asyncio.run`` in a thread of its own: a pytest-xdist worker that ran a browser test file
+    first still has Playwright's event loop running in its main thread, where asyncio.run refuses."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 @pytest.mark.parametrize("q", [50, 95, 100])
@@ -91,7 +99,7 @@ def server(tmp_path_factory):
 
 def _run(server, *argv):
     args = load_ws.parse_args(["--url", server.url, *argv])
-    return asyncio.run(load_ws.run_load(args))
+    return _arun(load_ws.run_load(args))
 
 
 def test_five_visitors_load_and_change_a_widget(server):
@@ -166,14 +174,14 @@ def test_session_reads_exceptions_and_skips_runs_cut_short():
     done = ForwardMsg(script_finished=ForwardMsg.FINISHED_SUCCESSFULLY)
     ws = _FakeSocket([new, nav, failed, early, text, done])
     session = load_ws.Session(ws, "/wasserstein?x=1")
-    asyncio.run(session.rerun())
-    asyncio.run(session.until_finished(5))
+    _arun(session.rerun())
+    _arun(session.until_finished(5))
     assert ws.messages == []                        # read past the early finish to the real one
     assert session.exceptions == ["ValueError: boom"] and session.elements == 2
     assert session.page_script_hash == "abc123"
     first = BackMsg.FromString(ws.sent[0]).rerun_script
     assert (first.page_name, first.query_string, first.page_script_hash) == ("wasserstein", "x=1", "")
-    asyncio.run(session.rerun())                    # later reruns name the page by its hash
+    _arun(session.rerun())                    # later reruns name the page by its hash
     again = BackMsg.FromString(ws.sent[1]).rerun_script
     assert (again.page_name, again.page_script_hash) == ("", "abc123")
 
@@ -237,7 +245,7 @@ def test_a_dropped_visitor_reconnects_and_reruns_its_page(monkeypatch):
         hold.set()
         await asyncio.wait_for(task, 5)
 
-    asyncio.run(scenario())
+    _arun(scenario())
     assert len(attempts) == 2 and len(record.reconnect_s) == 1   # refused once, then a live replica
     assert 0.5 <= record.reconnect_s[0] < 5                       # waited 0.5 s between attempts
     rerun = BackMsg.FromString(fresh.sent[0]).rerun_script
@@ -258,7 +266,7 @@ def test_a_visitor_whose_replica_lives_does_not_reconnect(monkeypatch):
         hold.set()
         await asyncio.wait_for(task, 5)
 
-    asyncio.run(scenario())
+    _arun(scenario())
     assert record.reconnect_s == []
 
 
