@@ -33,7 +33,8 @@ import torch  # noqa: E402
 from gan_core.lab.config import lab_defaults, preset  # noqa: E402
 from gan_core.lab.engine import Divergence  # noqa: E402
 from gan_core.lab.losses import LOSSES  # noqa: E402
-from gan_core.lab.mode_table import LITERATURE, baseline_cells, collapse_cells, loss_cells, mean_text as _ci  # noqa: E402
+from gan_core.lab.mode_table import (LITERATURE, baseline_cells, collapse_cells, loss_cells,  # noqa: E402
+                                     mean_text as _ci, table_seeds)
 from gan_core.lab.sweep import Sweep, SweepRun, plan_stacks, sweep_runs  # noqa: E402
 
 def _result(rec, tag, wall, cpu):
@@ -109,8 +110,7 @@ def _dataset_rows(results, ds) -> list[str]:
     lines = [f"## {ds}", "",
              "| loss | iterations | modes captured | all modes | high quality % | reverse KL (nats) | W1 | wall s | CPU s "
              "| literature (modes / HQ %) |", "|---|---|---|---|---|---|---|---|---|---|"]
-    seeds = sorted({r["seed"] for r in results if r["dataset"] == ds and r.get("tag") == "default"})
-    for c in loss_cells(results, ds) + baseline_cells(ds, seeds):
+    for c in loss_cells(results, ds) + baseline_cells(ds, table_seeds(results, ds)):
         lit = f"{c['literature'][0]}: {c['literature'][1]} / {c['literature'][2]}" if c["literature"] else ""
         times = f"{c['wall_s']:.1f} | {c['cpu_s']:.1f}"
         if c["iters"] == 0:

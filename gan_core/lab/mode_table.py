@@ -24,7 +24,7 @@ from gan_core.lab.metrics import PROTOCOL_SAMPLES, mode_stats, wasserstein1
 from gan_core.lab.records import mean_interval, share_interval
 
 __all__ = ["LITERATURE", "LIT_FOR", "COLLAPSED_AT_MOST", "BASELINES", "load_rows", "loss_cells", "collapse_cells",
-           "baseline_rows", "baseline_cells", "literature_for", "mean_text"]
+           "baseline_rows", "baseline_cells", "table_seeds", "literature_for", "mean_text"]
 
 #: Published mode coverage, (ring modes, ring HQ %, grid modes, grid HQ %), 2500 samples and a
 #: 3-std quality radius.  GAN and Unrolled GAN: VEEGAN (Srivastava et al. 2017, Table 1);
@@ -102,6 +102,11 @@ def loss_cells(rows: list[dict], dataset: str) -> list[dict]:
         if runs:
             cells.append({"loss": loss, **_cell(runs), "literature": literature_for(loss, dataset)})
     return cells
+
+
+def table_seeds(rows: list[dict], dataset: str) -> tuple[int, ...]:
+    """The seeds of the default-settings runs on ``dataset``: the seeds the baselines are scored on."""
+    return tuple(sorted({r["seed"] for r in rows if r["dataset"] == dataset and r.get("tag") == "default"}))
 
 
 def baseline_rows(dataset: str, seeds) -> list[dict]:

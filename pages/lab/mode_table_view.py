@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from gan_core.lab.mode_table import (COLLAPSED_AT_MOST, baseline_cells, collapse_cells, load_rows, loss_cells,
-                                     mean_text)
+                                     mean_text, table_seeds)
 from pages.lab.fields import DATASET_LABELS
 
 MODE_TABLE = Path(__file__).resolve().parents[2] / "docs" / "mode_table.json"
@@ -110,8 +110,7 @@ def show(path: Path | None = None) -> None:
     if sentence:
         st.markdown(sentence)
     datasets = [d for d in ("ring8", "grid25") if any(r["dataset"] == d and r.get("tag") == "default" for r in rows)]
-    baselines = {d: _baselines(d, tuple(sorted({r["seed"] for r in rows if r["dataset"] == d and r.get("tag") == "default"})))
-                 for d in datasets}
+    baselines = {d: _baselines(d, table_seeds(rows, d)) for d in datasets}
     sentence = baseline_sentence(baselines)
     if sentence:
         st.markdown(sentence)
