@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Set up everything the app and its tests need on a fresh Debian machine (run as root):
 # Debian's Chromium (the app exports figures as PNG / SVG through it; the browser tests drive
-# it), a TrueType font, and a virtual environment in .venv with the pinned packages.
+# it), a TrueType font, Debian's haproxy (scripts/serve_cluster.sh; the failover test runs it), and a
+# virtual environment in .venv with the pinned packages.
 # Safe to run again: it skips what is already in place.  (--with-browser is accepted for
 # older instructions; the browser is always installed.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! { [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi dejavu; }; then
-  echo "== installing Debian's chromium (figure exports, browser tests) and a TrueType font"
+if ! { [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi dejavu && command -v haproxy >/dev/null; }; then
+  echo "== installing Debian's chromium (figure exports, browser tests), a TrueType font and haproxy (replicas)"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq chromium fonts-dejavu-core fontconfig >/dev/null
+  apt-get install -y -qq chromium fonts-dejavu-core fontconfig haproxy >/dev/null
 fi
 
 if ! command -v python3 >/dev/null; then
