@@ -32,6 +32,7 @@ SSIM to the true counterpart (emoji) -- each next to doing nothing (and, for emo
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import sys
 import time
@@ -125,7 +126,13 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="after every epoch, record in losses.json the held-out label agreement (digits; a "
                         "classifier is trained on the real training images first) or the L1 to the true "
                         "counterparts (emoji); for studying schedules")
-    return p.parse_args(argv)
+    p.add_argument("--ema-decay", type=float, default=0.0,
+                   help="ship the exponential moving average of each generator's weights, updated after every "
+                        "G step with this decay (0: ship the final weights; 0.999 averages ~1000 steps)")
+    args = p.parse_args(argv)
+    if not 0 <= args.ema_decay < 1:
+        p.error("--ema-decay must lie in [0, 1)")
+    return args
 
 
 @dataclass
@@ -140,11 +147,22 @@ class CycleGAN:
     opt_d: torch.optim.Optimizer
     pool_a: cyclegan.ImagePool
     pool_b: cyclegan.ImagePool
+    G_ab_ema: torch.nn.Module | None = None  # with --ema-decay: the averages of the generators' weights
+    G_ba_ema: torch.nn.Module | None = None
 
     def parts(self) -> dict:
         """What a checkpoint holds, by key."""
-        return dict(G_ab=self.G_ab, G_ba=self.G_ba, D_a=self.D_a, D_b=self.D_b, opt_g=self.opt_g,
-                    opt_d=self.opt_d, pool_a=self.pool_a, pool_b=self.pool_b)
+        parts = dict(G_ab=self.G_ab, G_ba=self.G_ba, D_a=self.D_a, D_b=self.D_b, opt_g=self.opt_g,
+                     opt_d=self.opt_d, pool_a=self.pool_a, pool_b=self.pool_b)
+        if self.G_ab_ema is not None:
+            parts.update(G_ab_ema=self.G_ab_ema, G_ba_ema=self.G_ba_ema)
+        return parts
+
+    def shipped(self) -> tuple[torch.nn.Module, torch.nn.Module]:
+        """The generators that are shipped and measured: the averages where kept, else the networks."""
+        if self.G_ab_ema is not None:
+            return self.G_ab_ema, self.G_ba_ema
+        return self.G_ab, self.G_ba
 
     def train(self, mode: bool = True) -> None:
         for net in (self.G_ab, self.G_ba, self.D_a, self.D_b):
@@ -166,8 +184,12 @@ def build_model(args, arch: dict, device: torch.device) -> CycleGAN:
         cyclegan.init_weights(net)
     opt_g = torch.optim.Adam(list(G_ab.parameters()) + list(G_ba.parameters()), lr=args.lr, betas=(args.beta1, 0.999))
     opt_d = torch.optim.Adam(list(D_a.parameters()) + list(D_b.parameters()), lr=args.lr, betas=(args.beta1, 0.999))
-    return CycleGAN(G_ab, G_ba, D_a, D_b, opt_g, opt_d, cyclegan.ImagePool(args.pool_size, seed=args.seed + 1),
-                    cyclegan.ImagePool(args.pool_size, seed=args.seed + 2))
+    model = CycleGAN(G_ab, G_ba, D_a, D_b, opt_g, opt_d, cyclegan.ImagePool(args.pool_size, seed=args.seed + 1),
+                     cyclegan.ImagePool(args.pool_size, seed=args.seed + 2))
+    if getattr(args, "ema_decay", 0.0) > 0:
+        model.G_ab_ema, model.G_ba_ema = copy.deepcopy(G_ab), copy.deepcopy(G_ba)
+        model.G_ab_ema.requires_grad_(False); model.G_ba_ema.requires_grad_(False)
+    return model
 
 
 def optimize_parameters(model: CycleGAN, real_a: torch.Tensor, real_b: torch.Tensor, args) -> dict:
@@ -180,6 +202,9 @@ def optimize_parameters(model: CycleGAN, real_a: torch.Tensor, real_b: torch.Ten
                                       args.lambda_cycle, args.lambda_identity)
     terms.total.backward()
     model.opt_g.step()
+    if model.G_ab_ema is not None:
+        training.update_ema(model.G_ab_ema, model.G_ab, args.ema_decay)
+        training.update_ema(model.G_ba_ema, model.G_ba, args.ema_decay)
     # D step on real images and on pooled fakes (old fakes half of the time once full).
     for net in (model.D_a, model.D_b):
         net.requires_grad_(True)
@@ -273,9 +298,15 @@ class Tracker:
             out["domain_a2b"] = float((self.domain.predict(G_ab(a)) == 1).float().mean())  # judged B
             out["domain_b2a"] = float((self.domain.predict(G_ba(b)) == 0).float().mean())  # judged A
         if self.paired is not None:
-            pairs = list(zip(self.paired[0].split(256), self.paired[1].split(256)))
-            out["l1_a2b"] = float(torch.cat([(G_ab(a) - b).abs().flatten(1).mean(1) for a, b in pairs]).mean())
-            out["l1_b2a"] = float(torch.cat([(G_ba(b) - a).abs().flatten(1).mean(1) for a, b in pairs]).mean())
+            from gan_core.images.image_metrics import ssim_per_image
+
+            a, b = self.paired
+            fake_b = torch.cat([G_ab(x) for x in a.split(256)])
+            fake_a = torch.cat([G_ba(x) for x in b.split(256)])
+            out["l1_a2b"] = float((fake_b - b).abs().flatten(1).mean(1).mean())
+            out["l1_b2a"] = float((fake_a - a).abs().flatten(1).mean(1).mean())
+            out["ssim_a2b"] = float(ssim_per_image(fake_b, b).mean())
+            out["ssim_b2a"] = float(ssim_per_image(fake_a, a).mean())
         return out
 
 
@@ -284,11 +315,12 @@ def end_epoch(run: training.Run, model: CycleGAN, state: dict, record: dict, fix
     state["history"].append(record)
     state["wall_s"] += record["seconds"]
     state["epoch"] = record["epoch"]
-    save_png(preview_grid(round_trip_rows(model.G_ab, model.G_ba, *fixed)),
+    save_png(preview_grid(round_trip_rows(*model.shipped(), *fixed)),
              run.workdir / "previews" / f"epoch_{record['epoch']:03d}.png")
     training.save_checkpoint(run, model.parts(), state)
     (run.workdir / "losses.json").write_text(json.dumps(state["history"], indent=1))
-    shown = LOSS_KEYS + ("label_a2b", "label_b2a", "domain_a2b", "domain_b2a", "l1_a2b", "l1_b2a")
+    shown = LOSS_KEYS + ("label_a2b", "label_b2a", "domain_a2b", "domain_b2a", "l1_a2b", "l1_b2a", "ssim_a2b",
+                         "ssim_b2a")
     print(f"epoch {record['epoch']}: " + ", ".join(f"{k} {record[k]:.3f}" for k in shown if k in record) +
           f", lr {record['lr']:.2e}, {record['seconds']:.1f} s", file=sys.stderr, flush=True)
 
@@ -303,7 +335,8 @@ def train(args: argparse.Namespace, argv_for_card: list[str] | None = None) -> P
     model = build_model(args, arch, run.device)
     pick_a, pick_b = preview_picks(held, 8)
     fixed = to_signed(held["a"][pick_a]).to(run.device), to_signed(held["b"][pick_b]).to(run.device)
-    state = training.resume(run, model.parts(), {"epoch": 0, "history": [], "wall_s": 0.0}, args.fresh)
+    state = training.resume(run, model.parts(), {"epoch": 0, "history": [], "wall_s": 0.0}, args.fresh,
+                            fallbacks={"G_ab_ema": "G_ab", "G_ba_ema": "G_ba"})
     # Every invocation that touched this run, with the epoch it started from: a resumed run is
     # reproducible by its last command alone when earlier ones only differed in the *length* of the
     # schedule (epochs at full lr are identical whatever --epochs says, and batches are seeded per epoch).
@@ -312,10 +345,12 @@ def train(args: argparse.Namespace, argv_for_card: list[str] | None = None) -> P
     tracker = Tracker(args, data, held, run.device)
     for epoch in range(state["epoch"] + 1, args.epochs + args.epochs_decay + 1):
         record = train_epoch(model, real_a_all, real_b_all, args, epoch, run)
-        record.update(tracker.measure(model.G_ab, model.G_ba))
+        record.update(tracker.measure(*model.shipped()))
+        if model.G_ab_ema is not None and args.track_labels:  # the networks themselves, for comparison
+            record.update({"raw_" + k: v for k, v in tracker.measure(model.G_ab, model.G_ba).items()})
         end_epoch(run, model, state, record, fixed)
-    write_folder(run.out, run.name, args, arch, model.G_ab.cpu(), model.G_ba.cpu(), state, data, held,
-                 run.device, argv_for_card)
+    G_ab, G_ba = model.shipped()
+    write_folder(run.out, run.name, args, arch, G_ab.cpu(), G_ba.cpu(), state, data, held, run.device, argv_for_card)
     evaluate_folder(run.out, args)
     return run.out
 
@@ -402,6 +437,9 @@ def cyclegan_card(name: str, args, arch: dict, n_params: int, state: dict, data:
             "optimizer": f"Adam lr {args.lr} betas ({args.beta1}, 0.999), one for both G, one for both D; "
                          "linear decay to 0 over the decay epochs",
             "seed": args.seed,
+            "weights_shipped": (f"exponential moving average of each generator's weights, decay {args.ema_decay} "
+                                "per G step, from the first step" if getattr(args, "ema_decay", 0.0) > 0
+                                else "the generators' final weights"),
             "wall_time_s": round(state["wall_s"], 1),
             "invocations": state.get("invocations", []),
             "device": training.describe_device(device),

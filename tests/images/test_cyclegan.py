@@ -399,3 +399,33 @@ def test_tracking_labels_leaves_the_trained_weights_unchanged(tmp_path):
     assert all({"label_a2b", "label_b2a"} <= set(h) for h in history)
     for key in digests[0]:
         assert torch.equal(digests[0][key], digests[1][key]), key
+
+
+def test_ema_generators_follow_the_average_recursion_and_are_shipped(tmp_path):
+    """--ema-decay d: after every G step, average <- d * average + (1 - d) * G (checked across a resume,
+    from the two checkpoints), and the shipped generators are the averages, not the networks."""
+    from safetensors.torch import load_file
+
+    from gan_core.images import train_cyclegan
+
+    d, work, out = 0.75, tmp_path / "work", tmp_path / "out" / "cyclegan-synthetic"
+    common = ["--task", "synthetic", "--limit", "32", "--batch-size", "32", "--epochs-decay", "0", "--ngf", "4",
+              "--ndf", "4", "--n-blocks", "1", "--classifier-epochs", "1", "--gallery-size", "4", "--threads", "1",
+              "--ema-decay", str(d), "--workdir", str(work), "--out", str(out)]
+    train_cyclegan.main(common + ["--epochs", "1"])  # one step per epoch (32 images, batch 32)
+    first = torch.load(work / "checkpoint.pt", weights_only=True)
+    train_cyclegan.main(common + ["--epochs", "2"])
+    second = torch.load(work / "checkpoint.pt", weights_only=True)
+    shipped = load_file(str(out / "generators.safetensors"))
+    card = json.loads((out / "card.json").read_text())
+    assert card["training"]["weights_shipped"].startswith("exponential moving average")
+    for g in ("G_ab", "G_ba"):
+        for key, raw in second[g].items():
+            if not raw.is_floating_point():
+                continue
+            expected = d * first[g + "_ema"][key] + (1 - d) * raw
+            assert torch.allclose(second[g + "_ema"][key], expected, atol=1e-6), (g, key)
+            assert torch.equal(shipped[f"{g}.{key}"], second[g + "_ema"][key])
+        assert any(not torch.equal(second[g][k], second[g + "_ema"][k]) for k in second[g])
+    with pytest.raises(SystemExit):
+        train_cyclegan.parse_args(["--task", "synthetic", "--ema-decay", "1"])
