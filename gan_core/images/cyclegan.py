@@ -30,6 +30,7 @@ from pathlib import Path
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 # --- reference defaults (junyanz/pytorch-CycleGAN-and-pix2pix) ---------------------------
 LAMBDA_CYCLE = 10.0  # train_options / cycle_gan_model: --lambda_A = --lambda_B = 10.0
@@ -229,12 +230,29 @@ class GeneratorLosses:
     total: torch.Tensor
     fake_b: torch.Tensor = field(repr=False)
     fake_a: torch.Tensor = field(repr=False)
+    semantic_a: torch.Tensor | None = None  # with a classifier: its disagreement on G_ab(a) (cross-entropy)
+    semantic_b: torch.Tensor | None = None
+
+
+def semantic_loss(classifier, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of ``classifier`` on the translations against its own reading of the inputs.
+
+    The semantic consistency term of CyCADA (Hoffman et al. 2018, eq. 4): a frozen classifier of
+    the content (here the digit, trained on real images of both domains) must read in ``G(x)``
+    what it reads in ``x``.  Unlike the pixel cycle it says nothing about *where* the strokes go,
+    so the generator may change shape (a printed 4 is drawn differently) and keep the digit.
+    """
+    with torch.no_grad():
+        target = classifier(real).argmax(1)
+    return F.cross_entropy(classifier(fake), target)
 
 
 def generator_losses(
     G_ab, G_ba, D_a, D_b, real_a, real_b,
     lambda_cycle: float = LAMBDA_CYCLE,
     lambda_identity_fraction: float = LAMBDA_IDENTITY_FRACTION,
+    classifier=None,
+    lambda_semantic: float = 0.0,
 ) -> GeneratorLosses:
     """All generator terms of the CycleGAN objective for one batch (reference ``backward_G``).
 
@@ -242,8 +260,11 @@ def generator_losses(
           + lambda_cycle * (|G_ba(G_ab(a)) - a| + |G_ab(G_ba(b)) - b|)
           + lambda_identity_fraction * lambda_cycle * (|G_ab(b) - b| + |G_ba(a) - a|)
 
+          (+ lambda_semantic * (CE(C(G_ab(a)), C(a)) + CE(C(G_ba(b)), C(b))) with a frozen classifier C)
+
     With ``lambda_cycle = 0`` the cycle and identity terms vanish (the identity weight is a
-    fraction of the cycle weight, as in the reference): the "no cycle" ablation.
+    fraction of the cycle weight, as in the reference): the "no cycle" ablation.  The semantic
+    term (:func:`semantic_loss`, not in the reference) is off unless ``lambda_semantic > 0``.
     """
     fake_b = G_ab(real_a)
     fake_a = G_ba(real_b)
@@ -258,7 +279,14 @@ def generator_losses(
     else:  # skip two forward passes, as the reference does
         identity_a = identity_b = torch.zeros((), device=real_a.device)
     total = gan_ab + gan_ba + lambda_cycle * (cycle_a + cycle_b) + lambda_identity * (identity_a + identity_b)
-    return GeneratorLosses(gan_ab, gan_ba, cycle_a, cycle_b, identity_a, identity_b, total, fake_b, fake_a)
+    semantic_a = semantic_b = None
+    if lambda_semantic > 0:
+        if classifier is None:
+            raise ValueError("the semantic term needs a classifier")
+        semantic_a, semantic_b = semantic_loss(classifier, real_a, fake_b), semantic_loss(classifier, real_b, fake_a)
+        total = total + lambda_semantic * (semantic_a + semantic_b)
+    return GeneratorLosses(gan_ab, gan_ba, cycle_a, cycle_b, identity_a, identity_b, total, fake_b, fake_a,
+                           semantic_a, semantic_b)
 
 
 class ImagePool:

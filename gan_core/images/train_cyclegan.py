@@ -46,7 +46,9 @@ from gan_core.images import cyclegan, image_data, training
 from gan_core.images.cyclegan_data import TASKS, balanced_picks, load_task
 from gan_core.images.image_data import to_signed, to_uint8
 
-LOSS_KEYS = ("gan_ab", "gan_ba", "cycle_a", "cycle_b", "identity_a", "identity_b", "d_a", "d_b")
+LOSS_KEYS = ("gan_ab", "gan_ba", "cycle_a", "cycle_b", "identity_a", "identity_b", "semantic_a", "semantic_b", "d_a",
+             "d_b")
+SEMANTIC_SEED_OFFSET = 1000  # the semantic term's classifier is not the card's judge (seed + 0)
 
 
 # --- pictures ----------------------------------------------------------------------------
@@ -126,6 +128,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="after every epoch, record in losses.json the held-out label agreement (digits; a "
                         "classifier is trained on the real training images first) or the L1 to the true "
                         "counterparts (emoji); for studying schedules")
+    p.add_argument("--lambda-semantic", type=float, default=0.0,
+                   help="weight of a semantic consistency term (CyCADA): a digit classifier, trained on the real "
+                        "training images of both domains with seed + 1000 (not the card's judge), must read in G(x) the "
+                        "digit it reads in x; digits only; 0 (default, the reference) leaves it out")
     p.add_argument("--ema-decay", type=float, default=0.0,
                    help="ship the exponential moving average of each generator's weights, updated after every "
                         "G step with this decay (0: ship the final weights; 0.999 averages ~1000 steps)")
@@ -149,6 +155,7 @@ class CycleGAN:
     pool_b: cyclegan.ImagePool
     G_ab_ema: torch.nn.Module | None = None  # with --ema-decay: the averages of the generators' weights
     G_ba_ema: torch.nn.Module | None = None
+    semantic: torch.nn.Module | None = None  # with --lambda-semantic: the frozen digit classifier (not checkpointed)
 
     def parts(self) -> dict:
         """What a checkpoint holds, by key."""
@@ -199,7 +206,8 @@ def optimize_parameters(model: CycleGAN, real_a: torch.Tensor, real_b: torch.Ten
         net.requires_grad_(False)
     model.opt_g.zero_grad(set_to_none=True)
     terms = cyclegan.generator_losses(model.G_ab, model.G_ba, model.D_a, model.D_b, real_a, real_b,
-                                      args.lambda_cycle, args.lambda_identity)
+                                      args.lambda_cycle, args.lambda_identity, model.semantic,
+                                      getattr(args, "lambda_semantic", 0.0))
     terms.total.backward()
     model.opt_g.step()
     if model.G_ab_ema is not None:
@@ -213,7 +221,7 @@ def optimize_parameters(model: CycleGAN, real_a: torch.Tensor, real_b: torch.Ten
     d_b = cyclegan.discriminator_loss(model.D_b, real_b, model.pool_b.query(terms.fake_b))
     (d_a + d_b).backward()
     model.opt_d.step()
-    values = {k: getattr(terms, k).item() for k in LOSS_KEYS[:6]}
+    values = {k: (0.0 if getattr(terms, k) is None else getattr(terms, k).item()) for k in LOSS_KEYS[:8]}
     values.update(d_a=d_a.item(), d_b=d_b.item())
     return values
 
@@ -333,6 +341,11 @@ def train(args: argparse.Namespace, argv_for_card: list[str] | None = None) -> P
     real_a_all, real_b_all = to_signed(data["a"]), to_signed(data["b"])
     arch = architecture(args, data)
     model = build_model(args, arch, run.device)
+    if args.lambda_semantic > 0:
+        if data.get("a_labels") is None:
+            raise SystemExit(f"--lambda-semantic needs a task with digit labels (digits), not {args.task}")
+        model.semantic = train_digit_classifier(data, args, seed=args.seed + SEMANTIC_SEED_OFFSET).to(run.device)
+        model.semantic.eval().requires_grad_(False)
     pick_a, pick_b = preview_picks(held, 8)
     fixed = to_signed(held["a"][pick_a]).to(run.device), to_signed(held["b"][pick_b]).to(run.device)
     state = training.resume(run, model.parts(), {"epoch": 0, "history": [], "wall_s": 0.0}, args.fresh,
@@ -424,6 +437,12 @@ def cyclegan_card(name: str, args, arch: dict, n_params: int, state: dict, data:
             "lambda_cycle": args.lambda_cycle,
             "lambda_identity_fraction": args.lambda_identity,
             "lambda_identity": args.lambda_identity * args.lambda_cycle,
+            **({"lambda_semantic": args.lambda_semantic,
+                "semantic": ("CyCADA's semantic consistency (Hoffman et al. 2018): cross-entropy of a frozen digit "
+                             "classifier on G(x) against its reading of x, both directions; the classifier is trained "
+                             f"like the card's judge but with seed {args.seed + SEMANTIC_SEED_OFFSET}, so the judge "
+                             "never trained the generators")}
+               if getattr(args, "lambda_semantic", 0.0) > 0 else {}),
             "pool_size": args.pool_size,
             "reference": "junyanz/pytorch-CycleGAN-and-pix2pix defaults",
         },
@@ -457,7 +476,7 @@ def cyclegan_card(name: str, args, arch: dict, n_params: int, state: dict, data:
 
 
 # --- evaluation --------------------------------------------------------------------------
-def train_digit_classifier(data: dict, args):
+def train_digit_classifier(data: dict, args, seed: int | None = None):
     """The digit judge: :func:`gan_core.images.classifier.train_classifier` on the real training
     images of *both* domains, so it reads a digit in either style (the metric asks whether the
     digit survived a translation, whatever its style)."""
@@ -466,7 +485,8 @@ def train_digit_classifier(data: dict, args):
     x = torch.cat([to_signed(data["a"]), to_signed(data["b"])])
     y = torch.cat([torch.from_numpy(data["a_labels"]), torch.from_numpy(data["b_labels"])])
     with torch.enable_grad():  # evaluate_folder runs under no_grad
-        return classifier.train_classifier(x, y, args.classifier_epochs, seed=args.seed, batch_size=64, classes=10)
+        return classifier.train_classifier(x, y, args.classifier_epochs, seed=args.seed if seed is None else seed,
+                                           batch_size=64, classes=10)
 
 
 def digit_metrics(out: Path, args, held: dict, rt_a: dict, rt_b: dict) -> dict:
