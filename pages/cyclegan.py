@@ -349,7 +349,8 @@ with st.expander("Where the models and pictures come from"):
     training = card.get("training", {})
     st.markdown(
         f"**{card.get('title', name)}.** Trained by this project: `{training.get('command', '?')}`, "
-        f"{training.get('epochs', '?')} epochs, {training.get('wall_time_s', '?')} s on {training.get('device', '?')}.\n\n"
+        f"{training.get('epochs', '?')} epochs, {training.get('wall_time_s', '?')} s on {training.get('device', '?')}."
+        + (f" Shipped weights: {training['weights_shipped']}." if training.get("weights_shipped") else "") + "\n\n"
         f"- Domain A: {data.get('a', '')}\n- Domain B: {data.get('b', '')}\n- Licence: {data.get('licence', '')}"
     )
     if not is_digits:
