@@ -295,12 +295,21 @@ def test_emoji_card_reports_translation_next_to_doing_nothing():
     if not (PRETRAINED_DIR / name / "card.json").is_file():
         pytest.fail("not trained yet" + ": the shipped model is missing from pretrained/")
     metrics = json.loads((PRETRAINED_DIR / name / "card.json").read_text())["metrics"]
+    # Issue 16 item 3: lower L1 and higher SSIM to the true counterpart than doing nothing and than a blur.
     for direction in ("a2b", "b2a"):
-        assert metrics[f"l1_{direction}_translation"] < metrics[f"l1_{direction}_do_nothing"]
+        for baseline in ("do_nothing", "blur"):
+            assert metrics[f"l1_{direction}_translation"] < metrics[f"l1_{direction}_{baseline}"], (direction, baseline)
+            assert metrics[f"ssim_{direction}_translation"] > metrics[f"ssim_{direction}_{baseline}"], (direction, baseline)
     # independent recomputation of "doing nothing" on the shipped (paired) gallery
-    gallery = load(name).gallery()
+    model = load(name)
+    gallery = model.gallery()
     nothing = float(((gallery["a"].float() - gallery["b"].float()).abs() / 127.5).mean())
     assert 0.5 < nothing / metrics["l1_a2b_do_nothing"] < 2.0
+    # and of the translation's L1 on the gallery's 32 held-out pairs: the card's figure is of the same size
+    with torch.no_grad():
+        fake_b = model.translate(gallery["a"].float() / 127.5 - 1, "a2b")
+    translated = float((fake_b - (gallery["b"].float() / 127.5 - 1)).abs().mean())
+    assert 0.7 < translated / metrics["l1_a2b_translation"] < 1.4
 
 
 def test_printed_digit_is_framed_like_mnist():
