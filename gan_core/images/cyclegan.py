@@ -219,7 +219,7 @@ def discriminator_loss(D: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> 
 
 @dataclass
 class GeneratorLosses:
-    """The six generator terms of one step (unweighted) and the weighted total."""
+    """The generator terms of one step (unweighted; the semantic pair only when it is on) and the weighted total."""
 
     gan_ab: torch.Tensor
     gan_ba: torch.Tensor

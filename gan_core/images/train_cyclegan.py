@@ -193,7 +193,7 @@ def build_model(args, arch: dict, device: torch.device) -> CycleGAN:
     opt_d = torch.optim.Adam(list(D_a.parameters()) + list(D_b.parameters()), lr=args.lr, betas=(args.beta1, 0.999))
     model = CycleGAN(G_ab, G_ba, D_a, D_b, opt_g, opt_d, cyclegan.ImagePool(args.pool_size, seed=args.seed + 1),
                      cyclegan.ImagePool(args.pool_size, seed=args.seed + 2))
-    if getattr(args, "ema_decay", 0.0) > 0:
+    if args.ema_decay > 0:
         model.G_ab_ema, model.G_ba_ema = copy.deepcopy(G_ab), copy.deepcopy(G_ba)
         model.G_ab_ema.requires_grad_(False); model.G_ba_ema.requires_grad_(False)
     return model
@@ -207,7 +207,7 @@ def optimize_parameters(model: CycleGAN, real_a: torch.Tensor, real_b: torch.Ten
     model.opt_g.zero_grad(set_to_none=True)
     terms = cyclegan.generator_losses(model.G_ab, model.G_ba, model.D_a, model.D_b, real_a, real_b,
                                       args.lambda_cycle, args.lambda_identity, model.semantic,
-                                      getattr(args, "lambda_semantic", 0.0))
+                                      args.lambda_semantic)
     terms.total.backward()
     model.opt_g.step()
     if model.G_ab_ema is not None:
@@ -442,7 +442,7 @@ def cyclegan_card(name: str, args, arch: dict, n_params: int, state: dict, data:
                              "classifier on G(x) against its reading of x, both directions; the classifier is trained "
                              f"like the card's judge but with seed {args.seed + SEMANTIC_SEED_OFFSET}, so the judge "
                              "never trained the generators")}
-               if getattr(args, "lambda_semantic", 0.0) > 0 else {}),
+               if args.lambda_semantic > 0 else {}),
             "pool_size": args.pool_size,
             "reference": "junyanz/pytorch-CycleGAN-and-pix2pix defaults",
         },
@@ -457,7 +457,7 @@ def cyclegan_card(name: str, args, arch: dict, n_params: int, state: dict, data:
                          "linear decay to 0 over the decay epochs",
             "seed": args.seed,
             "weights_shipped": (f"exponential moving average of each generator's weights, decay {args.ema_decay} "
-                                "per G step, from the first step" if getattr(args, "ema_decay", 0.0) > 0
+                                "per G step, from the first step" if args.ema_decay > 0
                                 else "the generators' final weights"),
             "wall_time_s": round(state["wall_s"], 1),
             "invocations": state.get("invocations", []),
