@@ -35,7 +35,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from gan_core.images import dcgan, image_data, training
+from gan_core.images import cyclegan, dcgan, image_data, training
 from gan_core.images.training import update_ema  # noqa: F401  (part of this module's API: tests, docs)
 
 
@@ -104,7 +104,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dataset", choices=sorted(image_data.DATASETS), required=True)
     p.add_argument("--name", default=None, help="model name (default dcgan-<dataset>)")
-    p.add_argument("--epochs", type=int, default=25)
+    p.add_argument("--epochs", type=int, default=25, help="epochs at the full learning rate")
+    p.add_argument("--epochs-decay", type=int, default=0,
+                   help="further epochs with the learning rate decayed linearly towards 0 (CycleGAN's "
+                        "lr_policy='linear'; 0: constant rate throughout, the DCGAN paper's practice)")
     p.add_argument("--batch-size", type=int, default=dcgan.BATCH_SIZE)
     p.add_argument("--lr", type=float, default=dcgan.LEARNING_RATE, help="Adam learning rate (paper: 2e-4)")
     p.add_argument("--beta1", type=float, default=dcgan.BETA1, help="Adam beta1 (paper: 0.5)")
@@ -185,16 +188,30 @@ def steps_per_epoch(n: int, batch_size: int) -> int:
     return n // batch_size if n >= batch_size else 1
 
 
+def total_epochs(args) -> int:
+    return args.epochs + args.epochs_decay
+
+
+def set_learning_rate(nets: Networks, args, epoch: int) -> float:
+    """``--lr`` for the first ``--epochs`` epochs, then linearly towards 0 over ``--epochs-decay``."""
+    lr = args.lr * cyclegan.linear_decay_factor(epoch, args.epochs, args.epochs_decay)
+    for opt in (nets.opt_g, nets.opt_d):
+        for group in opt.param_groups:
+            group["lr"] = lr
+    return lr
+
+
 def train_epoch(nets: Networks, data: torch.Tensor, args, epoch: int, run: training.Run) -> dict:
     """One pass over the data (pytorch/examples dcgan: D step, then G step, per batch); the epoch's means."""
     t0 = time.perf_counter()
+    lr = set_learning_rate(nets, args, epoch)
     steps = steps_per_epoch(len(data), args.batch_size)
     # Seeded per epoch so a resumed run sees exactly the batches an uninterrupted one would.
     order = torch.randperm(len(data), generator=torch.Generator().manual_seed(args.seed * 100003 + epoch))
     noise_rng = torch.Generator().manual_seed(args.seed * 7919 + epoch)
     decay = args.ema_decay if epoch >= args.ema_start else 0.0
     sums = dict.fromkeys(("d_loss", "g_loss", "d_real", "d_fake"), 0.0)
-    bar = training.Progress(steps, f"{run.name} epoch {epoch}/{args.epochs}")
+    bar = training.Progress(steps, f"{run.name} epoch {epoch}/{total_epochs(args)}")
     nets.G.train(); nets.D.train()
     for step in range(steps):
         real = data[order[step * args.batch_size:(step + 1) * args.batch_size]].to(run.device)
@@ -211,6 +228,7 @@ def train_epoch(nets: Networks, data: torch.Tensor, args, epoch: int, run: train
             bar.update(step + 1, f"D {d_loss.item():.3f} G {g_loss.item():.3f}")
     record = {k: v / steps for k, v in sums.items()}
     record["epoch"] = epoch
+    record["lr"] = lr
     record["seconds"] = time.perf_counter() - t0
     # Wall time depends on what else runs: keep the machine's load next to it.
     record["load_average_1min"] = round(os.getloadavg()[0], 2)
@@ -243,7 +261,7 @@ def train(args: argparse.Namespace, argv_for_card: list[str] | None = None) -> P
     state = training.resume(run, nets.parts(), {"epoch": 0, "history": [], "progression": {}, "wall_s": 0.0},
                             args.fresh, fallbacks={"G_ema": "G"})
     state["progression"] = {int(k): v for k, v in state["progression"].items()}
-    for epoch in range(state["epoch"] + 1, args.epochs + 1):
+    for epoch in range(state["epoch"] + 1, total_epochs(args) + 1):
         record = train_epoch(nets, data, args, epoch, run)
         end_epoch(run, nets, state, record, fixed_z)
     shipped = nets.G_ema if nets.G_ema is not None else nets.G
@@ -299,7 +317,10 @@ def dcgan_card(name: str, args, G: dcgan.Generator, state: dict, n_train: int, n
             "epochs": state["epoch"],
             "steps": state["epoch"] * max(1, n_train // args.batch_size),
             "batch_size": args.batch_size,
-            "optimizer": f"Adam lr {args.lr} betas ({args.beta1}, 0.999) for G and D",
+            "optimizer": f"Adam lr {args.lr} betas ({args.beta1}, 0.999) for G and D"
+                         + (f"; constant for {args.epochs} epochs, then linear decay towards 0 over "
+                            f"{args.epochs_decay}" if args.epochs_decay else ""),
+            "epochs_linear_decay": args.epochs_decay,
             "weights_shipped": (f"exponential moving average of G's weights, decay {args.ema_decay} per G step, "
                                 f"from epoch {args.ema_start}" if args.ema_decay > 0 else "G's final weights"),
             "loss": "BCE with logits; non-saturating G loss",

@@ -238,6 +238,21 @@ def test_an_averaged_generator_is_shipped_when_asked_and_resumes_exactly(tiny_ru
     assert torch.allclose(x_ema, pretrained.load(resumed.name, root=resumed.parent).sample(8, seed=0), atol=1e-5)
 
 
+def test_learning_rate_decays_linearly_after_the_constant_epochs_and_resumes_exactly(tmp_path):
+    decayed = _train(tmp_path / "a", 1, "decay", ["--epochs-decay", "2"])
+    card = json.loads((decayed / "card.json").read_text())
+    assert card["training"]["epochs"] == 3 and card["training"]["epochs_linear_decay"] == 2
+    assert "linear decay" in card["training"]["optimizer"] and "--epochs-decay 2" in card["training"]["command"]
+    lrs = [r["lr"] for r in json.loads((decayed / "losses.json").read_text())]
+    assert lrs == pytest.approx([2e-4, 2e-4 * 2 / 3, 2e-4 / 3])  # 1 - (epoch - 1) / (2 + 1)
+    # Epoch 1 is at the full rate in any schedule: a run stopped there and resumed with the decay
+    # (the rate is set from the schedule each epoch, not taken from the checkpoint) is the same model.
+    _train(tmp_path / "b", 1, "decay")
+    resumed = _train(tmp_path / "b", 1, "decay", ["--epochs-decay", "2"])
+    assert torch.allclose(pretrained.load(decayed.name, root=decayed.parent).sample(8, seed=0),
+                          pretrained.load(resumed.name, root=resumed.parent).sample(8, seed=0), atol=1e-5)
+
+
 def test_load_rejects_a_weight_file_whose_sha256_does_not_match(tiny_run, tmp_path):
     _, out = tiny_run
     copy = tmp_path / out.name
