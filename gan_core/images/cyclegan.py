@@ -253,6 +253,7 @@ def generator_losses(
     lambda_identity_fraction: float = LAMBDA_IDENTITY_FRACTION,
     classifier=None,
     lambda_semantic: float = 0.0,
+    lambda_cycle_a: float | None = None,
 ) -> GeneratorLosses:
     """All generator terms of the CycleGAN objective for one batch (reference ``backward_G``).
 
@@ -265,6 +266,14 @@ def generator_losses(
     With ``lambda_cycle = 0`` the cycle and identity terms vanish (the identity weight is a
     fraction of the cycle weight, as in the reference): the "no cycle" ablation.  The semantic
     term (:func:`semantic_loss`, not in the reference) is off unless ``lambda_semantic > 0``.
+
+    ``lambda_cycle_a`` (default: ``lambda_cycle``) weighs the A -> B -> A cycle on its own, the
+    reference's separate ``--lambda_A``; ``lambda_cycle`` then weighs B -> A -> B (``--lambda_B``).
+    As in the reference, each identity term is scaled by the other direction's weight:
+    ``|G_ab(b) - b|`` by lambda_B, ``|G_ba(a) - a|`` by lambda_A.  Why one would lower lambda_A:
+    when A is the many-styles domain (handwriting) and B the canonical one (print), the
+    A -> B -> A cycle can only be closed if G_ab hides A's style inside its output, which holds
+    G_ab(a) close to a.
     """
     fake_b = G_ab(real_a)
     fake_a = G_ba(real_b)
@@ -272,13 +281,15 @@ def generator_losses(
     gan_ba = lsgan_loss(D_a(fake_a), True)
     cycle_a = cycle_loss(real_a, G_ba(fake_b))
     cycle_b = cycle_loss(real_b, G_ab(fake_a))
-    lambda_identity = lambda_identity_fraction * lambda_cycle
-    if lambda_identity > 0:
+    lambda_a = lambda_cycle if lambda_cycle_a is None else lambda_cycle_a
+    lambda_b = lambda_cycle
+    if lambda_identity_fraction * (lambda_a + lambda_b) > 0:
         identity_b = identity_loss(real_b, G_ab(real_b))
         identity_a = identity_loss(real_a, G_ba(real_a))
     else:  # skip two forward passes, as the reference does
         identity_a = identity_b = torch.zeros((), device=real_a.device)
-    total = gan_ab + gan_ba + lambda_cycle * (cycle_a + cycle_b) + lambda_identity * (identity_a + identity_b)
+    total = (gan_ab + gan_ba + lambda_a * cycle_a + lambda_b * cycle_b
+             + lambda_identity_fraction * (lambda_b * identity_b + lambda_a * identity_a))
     semantic_a = semantic_b = None
     if lambda_semantic > 0:
         if classifier is None:

@@ -108,6 +108,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--n-blocks", type=int, default=4, help="ResNet blocks (reference 9 at 256 px, 6 at 128 px)")
     p.add_argument("--d-layers", type=int, default=2, help="PatchGAN stride-2 layers (reference 3 at 256 px)")
     p.add_argument("--lambda-cycle", type=float, default=cyclegan.LAMBDA_CYCLE, help="reference lambda_A = lambda_B = 10")
+    p.add_argument("--lambda-cycle-a", type=float, default=None,
+                   help="weight of the A -> B -> A cycle alone (reference --lambda_A; default --lambda-cycle, "
+                        "which then weighs B -> A -> B)")
     p.add_argument("--lambda-identity", type=float, default=cyclegan.LAMBDA_IDENTITY_FRACTION,
                    help="identity weight as a fraction of --lambda-cycle (reference 0.5)")
     p.add_argument("--pool-size", type=int, default=cyclegan.POOL_SIZE, help="history pool (reference 50)")
@@ -207,7 +210,7 @@ def optimize_parameters(model: CycleGAN, real_a: torch.Tensor, real_b: torch.Ten
     model.opt_g.zero_grad(set_to_none=True)
     terms = cyclegan.generator_losses(model.G_ab, model.G_ba, model.D_a, model.D_b, real_a, real_b,
                                       args.lambda_cycle, args.lambda_identity, model.semantic,
-                                      args.lambda_semantic)
+                                      args.lambda_semantic, args.lambda_cycle_a)
     terms.total.backward()
     model.opt_g.step()
     if model.G_ab_ema is not None:
@@ -435,6 +438,10 @@ def cyclegan_card(name: str, args, arch: dict, n_params: int, state: dict, data:
         "objective": {
             "gan_loss": "LSGAN (least squares; reference --gan_mode lsgan)",
             "lambda_cycle": args.lambda_cycle,
+            **({"lambda_cycle_a": args.lambda_cycle_a,
+                "lambda_cycle_note": "lambda_cycle_a weighs the A -> B -> A cycle (reference lambda_A), lambda_cycle "
+                                     "the B -> A -> B cycle (lambda_B)"}
+               if args.lambda_cycle_a is not None else {}),
             "lambda_identity_fraction": args.lambda_identity,
             "lambda_identity": args.lambda_identity * args.lambda_cycle,
             **({"lambda_semantic": args.lambda_semantic,

@@ -70,6 +70,26 @@ def test_generator_objective_is_the_weighted_sum_of_its_terms():
     assert float(terms.total) == pytest.approx(float(gan + 10 * cyc + 5 * idt), rel=1e-5)
 
 
+def test_each_cycle_can_have_its_own_weight_as_the_references_lambda_A_and_lambda_B():
+    """lambda_A weighs a -> b -> a and the identity |G_ba(a) - a|; lambda_B the other cycle and |G_ab(b) - b|
+    (reference cycle_gan_model.backward_G), recomputed from the formula."""
+    torch.manual_seed(3)
+    G_ab, G_ba = cyclegan.define_G(TINY), cyclegan.define_G(TINY)
+    D_a, D_b = cyclegan.define_D(TINY), cyclegan.define_D(TINY)
+    a, b = torch.rand(4, 1, 32, 32) * 2 - 1, torch.rand(4, 1, 32, 32) * 2 - 1
+    with torch.no_grad():
+        gan = ((D_b(G_ab(a)) - 1) ** 2).mean() + ((D_a(G_ba(b)) - 1) ** 2).mean()
+        cyc_a, cyc_b = (G_ba(G_ab(a)) - a).abs().mean(), (G_ab(G_ba(b)) - b).abs().mean()
+        idt_a, idt_b = (G_ba(a) - a).abs().mean(), (G_ab(b) - b).abs().mean()
+        for lam_a, lam_b, frac in ((0.1, 2.0, 0.5), (0.0, 0.5, 0.0), (3.0, 3.0, 0.5)):
+            terms = cyclegan.generator_losses(G_ab, G_ba, D_a, D_b, a, b, lambda_cycle=lam_b,
+                                              lambda_identity_fraction=frac, lambda_cycle_a=lam_a)
+            expected = gan + lam_a * cyc_a + lam_b * cyc_b + frac * (lam_a * idt_a + lam_b * idt_b)
+            assert float(terms.total) == pytest.approx(float(expected), rel=1e-5)
+        same = cyclegan.generator_losses(G_ab, G_ba, D_a, D_b, a, b, lambda_cycle=3.0)
+    assert float(same.total) == pytest.approx(float(terms.total), rel=1e-6)  # default: lambda_A = lambda_B
+
+
 def test_semantic_term_is_the_classifiers_cross_entropy_against_its_own_reading_of_the_input():
     """CyCADA's semantic consistency, recomputed by hand: -log softmax(C(G(x)))[argmax C(x)], mean over
     the batch, both directions, added with its weight; off (None) by default."""
@@ -472,8 +492,10 @@ def test_semantic_training_records_its_term_and_names_it_on_the_card(tmp_path):
     out = tmp_path / "out" / "cyclegan-synthetic"
     train_cyclegan.main(["--task", "synthetic", "--limit", "32", "--epochs", "1", "--epochs-decay", "0", "--ngf", "4",
                          "--ndf", "4", "--n-blocks", "1", "--classifier-epochs", "1", "--gallery-size", "4",
-                         "--threads", "1", "--lambda-semantic", "1", "--workdir", str(tmp_path / "work"), "--out", str(out)])
+                         "--threads", "1", "--lambda-semantic", "1", "--lambda-cycle-a", "0.25",
+                         "--workdir", str(tmp_path / "work"), "--out", str(out)])
     history = json.loads((tmp_path / "work" / "losses.json").read_text())
     assert history[0]["semantic_a"] > 0 and history[0]["semantic_b"] > 0
     objective = json.loads((out / "card.json").read_text())["objective"]
     assert objective["lambda_semantic"] == 1.0 and "seed 1000" in objective["semantic"]
+    assert objective["lambda_cycle_a"] == 0.25 and objective["lambda_cycle"] == 10.0
