@@ -109,6 +109,15 @@ if direction not in DIRECTION_LABELS:  # belt and braces: never hand an unknown 
     direction = "a2b"
 source_domain, target_domain = (domain_a, domain_b) if direction == "a2b" else (domain_b, domain_a)
 is_digits = card["architecture"]["channels"] == 1
+objective = card.get("objective", {})
+lam = float(objective.get("lambda_cycle", 10.0))  # the weights this model was trained with
+lam_id = float(objective.get("lambda_identity", 5.0))
+if lam_id == 0:
+    identity_weight_words = "switched off in this model (its weight is 0)"
+elif lam_id == 0.5 * lam:
+    identity_weight_words = f"weighted {lam_id:g}, half the cycle weight (the reference setting)"
+else:
+    identity_weight_words = f"weighted {lam_id:g}"
 
 import torch  # noqa: E402  (torch loads after the first widgets are on screen)
 
@@ -229,8 +238,6 @@ else:
     grid_rows = [[(_picture(_to_uint8(out[part])[0], 6), text.replace("*", "")) for part, text in shown]]
 
     st.subheader("The objective, term by term")
-    lam = card.get("objective", {}).get("lambda_cycle", 10.0)
-    lam_id = card.get("objective", {}).get("lambda_identity", 5.0)
     d_layers = int(card["architecture"].get("d_layers", 2))
     patch_px = {1: 16, 2: 34, 3: 70}.get(d_layers, 34)  # receptive field of the reference PatchGAN
     patch_grid = model.size // 2**d_layers - 2  # stride-2 layers, then two 4x4 stride-1 convs
@@ -258,8 +265,8 @@ else:
         f"{lam * cycle_l1:.2f} to the loss (λ_cyc = {lam:g}). To make ③ match ①, ② must keep enough "
         "of the input to rebuild it — that is what keeps the content.\n"
         f"- **Identity term → ④ against ①.** An image that already belongs to a generator's output domain "
-        f"should pass through unchanged: ‖F(x) − x‖₁ = {identity_l1:.3f}, weight λ_id = {lam_id:g} "
-        "(half of λ_cyc, the reference setting). It keeps colours and tones from drifting; the source "
+        f"should pass through unchanged: ‖F(x) − x‖₁ = {identity_l1:.3f}; the term is {identity_weight_words}. "
+        "It keeps colours and tones from drifting; the source "
         "text's objective leaves it out, the CycleGAN paper adds it for paintings ↔ photos."
     )
 
@@ -360,6 +367,7 @@ with st.expander("Where the models and pictures come from"):
 
 next_lesson(__file__, [
     "G(x) alone can look right without keeping the input's content; the cycle term ③ vs ① ties them.",
-    "The cycle loss is a plain L1 distance per pixel, weighted 10; the identity term ④ vs ① is weighted 5.",
+    f"The cycle loss is a plain L1 distance per pixel, weighted {lam:g} in this model; the identity term ④ vs ① "
+    f"is {identity_weight_words}.",
     "Training never needed pairs: each domain was shuffled on its own.",
 ])

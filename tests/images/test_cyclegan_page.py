@@ -245,6 +245,26 @@ def test_page_shows_quality_as_a_table_with_baselines_not_json(monkeypatch, tiny
     assert cycle.iloc[0]["this model"] == f"{card['metrics']['cycle_l1_a']:.3f}"
 
 
+@pytest.mark.parametrize("lam, lam_id, words", [(10.0, 5.0, "weighted 5, half the cycle weight"),
+                                                 (0.5, 0.0, "switched off in this model"),
+                                                 (2.0, 0.5, "weighted 0.5.")])
+def test_the_objectives_weights_on_the_page_are_the_cards(monkeypatch, tiny_root, tmp_path, lam, lam_id, words):
+    import json
+    import shutil
+
+    root = tmp_path / "pretrained"
+    shutil.copytree(tiny_root, root)
+    card_path = root / "cyclegan-digits" / "card.json"
+    card = json.loads(card_path.read_text())
+    card["objective"].update(lambda_cycle=lam, lambda_identity=lam_id)
+    card_path.write_text(json.dumps(card))
+    at = run_page(monkeypatch, root)
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert f"$\\lambda_{{cyc}} = {lam:g}$ and $\\lambda_{{id}} = {lam_id:g}$" in text
+    assert f"weighted {lam:g} in this model" in text and text.count(words) == 2  # term by term, and the summary
+
+
 def test_page_without_baselines_says_so(monkeypatch, tiny_root, tmp_path):
     import json
     import shutil
