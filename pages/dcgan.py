@@ -299,6 +299,14 @@ else:
                    delta=f"real vs real floor {metrics['frechet_distance_real_vs_real']:.2f}", delta_color="off",
                    help="FID's formula on the classifier's 128 penultimate features, in squared feature units; "
                         + metrics.get("frechet_reference", ""))
+    draws = metrics.get("draws") or {}
+    if len(draws.get("mean_confidence", [])) > 1 and len(draws.get("frechet_distance", [])) > 1:
+        conf, fd = draws["mean_confidence"], draws["frechet_distance"]
+        st.caption(
+            f"Both are estimates from {draws.get('samples_each', metrics['samples']):,} samples. Over {len(conf)} "
+            f"independent draws of that size (seeds {draws['seeds'][0]}-{draws['seeds'][-1]}) the confidence ranged "
+            f"{100 * min(conf):.1f}-{100 * max(conf):.1f}% and the Fréchet distance {min(fd):.2f}-{max(fd):.2f}: "
+            "two models closer than that cannot be told apart by these numbers.")
     st.latex(r"d_F^2 = \lVert\mu_g-\mu_r\rVert^2 + \operatorname{tr}\big(\Sigma_g+\Sigma_r-"
              r"2(\Sigma_g\Sigma_r)^{1/2}\big)")
     st.markdown(

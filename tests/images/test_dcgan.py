@@ -312,6 +312,28 @@ def test_shipped_folder_is_under_5_mb_and_its_card_is_complete(name):
 
 
 @pytest.mark.parametrize("name", SHIPPED)
+def test_card_lists_the_spread_of_its_figures_over_independent_draws(name):
+    """The card's first draw is its own figures; one further draw is recomputed here from the shipped
+    generator and classifier (numpy's max and mean, not the library's mean_confidence)."""
+    if not shipped(name):
+        pytest.fail(f"{name} not trained yet" + ": the shipped model is missing from pretrained/")
+    from gan_core.images import classifier as clf
+
+    metrics = json.loads((ROOT / "pretrained" / name / "card.json").read_text())["metrics"]
+    draws = metrics["draws"]
+    assert draws["seeds"] == list(range(2024, 2024 + len(draws["seeds"]))) and len(draws["seeds"]) >= 5
+    assert draws["mean_confidence"][0] == metrics["mean_confidence"]
+    assert draws["frechet_distance"][0] == metrics["frechet_distance"]
+    assert len(set(draws["frechet_distance"])) > 1  # independent draws, not one number repeated
+    if name != "dcgan-fashion-mnist":  # one recomputation (25 s) is enough to check the code path
+        return
+    sampler = pretrained.load(name)
+    judge = clf.load(metrics["classifier"].removeprefix("classifier-"))
+    probs = judge.predict_proba(sampler.sample(draws["samples_each"], seed=draws["seeds"][1])).numpy()
+    assert float(np.max(probs, axis=1).mean()) == pytest.approx(draws["mean_confidence"][1], abs=6e-5)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
 def test_card_metrics_agree_with_their_own_histogram(name):
     """The KL and class count on the card are recomputed here from the card's histogram."""
     if not shipped(name):

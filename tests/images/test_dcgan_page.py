@@ -40,6 +40,13 @@ def test_page_renders_every_section_for_the_model(model):
     assert sum(b.proto.id.endswith("-dcgan_download") for b in at.get("download_button")) == 1
     text = _texts(at)
     assert "nats" in text and "nearest" in text
+    # the spread over independent draws, from the card's lists
+    import json
+
+    draws = json.loads((ROOT / "pretrained" / model / "card.json").read_text())["metrics"]["draws"]
+    conf, fd = draws["mean_confidence"], draws["frechet_distance"]
+    assert (f"Over {len(conf)} independent draws of that size" in text
+            and f"{100 * min(conf):.1f}-{100 * max(conf):.1f}%" in text and f"{min(fd):.2f}-{max(fd):.2f}" in text)
 
 
 def test_changing_seed_count_and_walks_reruns_cleanly():
