@@ -32,6 +32,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from gan_core.images.training import linear_decay_factor  # noqa: F401  (part of this module's API)
+
 # --- reference defaults (junyanz/pytorch-CycleGAN-and-pix2pix) ---------------------------
 LAMBDA_CYCLE = 10.0  # train_options / cycle_gan_model: --lambda_A = --lambda_B = 10.0
 LAMBDA_IDENTITY_FRACTION = 0.5  # cycle_gan_model: --lambda_identity 0.5, *scaled by* lambda_A
@@ -339,16 +341,6 @@ class ImagePool:
     def load_state_dict(self, state: dict) -> None:
         self.images = [t.clone() for t in state["images"]]
         self.rng.setstate(state["rng"])
-
-
-def linear_decay_factor(epoch: int, n_epochs: int, n_epochs_decay: int) -> float:
-    """Learning-rate multiplier of the reference ``lr_policy='linear'``.
-
-    Constant 1 for the first ``n_epochs`` epochs, then linearly down towards 0 over
-    ``n_epochs_decay`` epochs: ``1 - max(0, epoch - n_epochs) / (n_epochs_decay + 1)``
-    (``epoch`` counted from 0).
-    """
-    return 1.0 - max(0, epoch - n_epochs) / float(n_epochs_decay + 1)
 
 
 class DigitClassifier(nn.Module):

@@ -229,15 +229,6 @@ def optimize_parameters(model: CycleGAN, real_a: torch.Tensor, real_b: torch.Ten
     return values
 
 
-def set_learning_rate(model: CycleGAN, args, epoch: int) -> float:
-    """Reference ``lr_policy='linear'``: constant for ``--epochs``, then down to 0 over ``--epochs-decay``."""
-    lr = args.lr * cyclegan.linear_decay_factor(epoch, args.epochs, args.epochs_decay)
-    for opt in (model.opt_g, model.opt_d):
-        for group in opt.param_groups:
-            group["lr"] = lr
-    return lr
-
-
 def unpaired_orders(n_a: int, n_b: int, steps: int, batch: int, seed: int, epoch: int):
     """Independent orders per domain (unpaired), seeded per epoch so a resumed run repeats them;
     the shorter domain wraps around (reference ``UnalignedDataset``)."""
@@ -251,7 +242,7 @@ def unpaired_orders(n_a: int, n_b: int, steps: int, batch: int, seed: int, epoch
 def train_epoch(model: CycleGAN, real_a_all, real_b_all, args, epoch: int, run: training.Run) -> dict:
     """One epoch of ``max(|A|, |B|) / batch`` steps; the epoch's mean losses."""
     t0 = time.perf_counter()
-    lr = set_learning_rate(model, args, epoch)
+    lr = training.set_scheduled_lr((model.opt_g, model.opt_d), args, epoch)  # reference lr_policy='linear'
     batch = min(args.batch_size, len(real_a_all), len(real_b_all))
     steps = max(len(real_a_all), len(real_b_all)) // batch
     order_a, order_b = unpaired_orders(len(real_a_all), len(real_b_all), steps, batch, args.seed, epoch)

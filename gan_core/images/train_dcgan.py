@@ -35,7 +35,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from gan_core.images import cyclegan, dcgan, image_data, training
+from gan_core.images import dcgan, image_data, training
 from gan_core.images.training import update_ema  # noqa: F401  (part of this module's API: tests, docs)
 
 
@@ -195,19 +195,10 @@ def total_epochs(args) -> int:
     return args.epochs + args.epochs_decay
 
 
-def set_learning_rate(nets: Networks, args, epoch: int) -> float:
-    """``--lr`` for the first ``--epochs`` epochs, then linearly towards 0 over ``--epochs-decay``."""
-    lr = args.lr * cyclegan.linear_decay_factor(epoch, args.epochs, args.epochs_decay)
-    for opt in (nets.opt_g, nets.opt_d):
-        for group in opt.param_groups:
-            group["lr"] = lr
-    return lr
-
-
 def train_epoch(nets: Networks, data: torch.Tensor, args, epoch: int, run: training.Run) -> dict:
     """One pass over the data (pytorch/examples dcgan: D step, then G step, per batch); the epoch's means."""
     t0 = time.perf_counter()
-    lr = set_learning_rate(nets, args, epoch)
+    lr = training.set_scheduled_lr((nets.opt_g, nets.opt_d), args, epoch)
     steps = steps_per_epoch(len(data), args.batch_size)
     # Seeded per epoch so a resumed run sees exactly the batches an uninterrupted one would.
     order = torch.randperm(len(data), generator=torch.Generator().manual_seed(args.seed * 100003 + epoch))

@@ -172,3 +172,23 @@ def store_metrics(out: Path, metrics: dict, extra_files: dict | None = None) -> 
     card_path.write_text(json.dumps(card, indent=2))
     print(json.dumps(metrics, indent=1), file=sys.stderr)
     return metrics
+
+
+def linear_decay_factor(epoch: int, n_epochs: int, n_epochs_decay: int) -> float:
+    """Learning-rate multiplier of the reference ``lr_policy='linear'``.
+
+    Constant 1 for the first ``n_epochs`` epochs, then linearly down towards 0 over
+    ``n_epochs_decay`` epochs: ``1 - max(0, epoch - n_epochs) / (n_epochs_decay + 1)``
+    (``epoch`` counted from 0).
+    """
+    return 1.0 - max(0, epoch - n_epochs) / float(n_epochs_decay + 1)
+
+
+def set_scheduled_lr(optimizers, args, epoch: int) -> float:
+    """Set every optimizer's rate for ``epoch``: ``args.lr`` for the first ``args.epochs`` epochs, then
+    linearly towards 0 over ``args.epochs_decay`` (:func:`linear_decay_factor`); return the rate."""
+    lr = args.lr * linear_decay_factor(epoch, args.epochs, args.epochs_decay)
+    for opt in optimizers:
+        for group in opt.param_groups:
+            group["lr"] = lr
+    return lr
