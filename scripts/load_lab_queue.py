@@ -4,12 +4,14 @@
     python scripts/load_lab_queue.py --url http://127.0.0.1:8501 --visitors 6 --json
 
 Each visitor (a Streamlit session over the websocket, as in scripts/load_ws.py) opens the lab,
-presses Start (the ``lab_play`` button's trigger), then watches what the server sends for
-``--watch-s`` seconds: the place in line the page shows ("You are number N in line"), the moment
-its Start button becomes Pause (its run started), the moment it becomes Start again (the
-run reached the step cap and gave its slot back), and the last step counter it was shown.  Reported: per visitor the places seen, the
-wait from pressing Start to its run starting, how many times its run started (must be 1), and
-for the server the most runs that overlapped (must not exceed the cap).
+presses Start (the ``lab_play`` button's trigger), then watches what the server sends until its
+run has ended and ``--linger-s`` more (at most ``--watch-s`` seconds): the place in line the page
+shows ("You are number N in line"), the moment its Start button becomes Pause (its run started),
+the moment it becomes Start again (the run reached the step cap and gave its slot back), and the
+last step counter it was shown.  Like a browser, it reruns the page's timed fragments (the live
+loop, the line's poll).  Reported: per visitor the places seen, the wait from pressing Start to
+its run starting, how many times its run started (must be 1), and for the server the most runs
+that overlapped (must not exceed the cap).
 """
 from __future__ import annotations
 
@@ -29,15 +31,34 @@ PLACE = re.compile(r"number (\d+) in line")
 STEP = re.compile(r"\*\*Step ([\d,]+)\*\*")
 
 
-async def _watch(session: Session, until: float, seen: dict, pressed: float) -> None:
-    """Read ForwardMsgs until ``until``: places in line, and Start <-> Pause changes of lab_play.
+def track_timers(timers: dict, msg, now: float) -> None:
+    """Keep ``timers`` (fragment id -> (interval, next due time)) as Streamlit's front end keeps its
+    ``st.fragment(run_every=...)`` timers: an ``auto_rerun`` message sets one, ``stop_auto_rerun``
+    clears the ones it names, and a ``new_session`` clears them all only when it starts a run of the
+    whole page.  A fragment's own run also begins with ``new_session`` (its metadata names the
+    fragments); the front end keeps the timers then, and so must we: clearing them there stopped
+    every fragment after its first run, and with it the lab's live loop and the waiting line."""
+    kind = msg.WhichOneof("type")
+    if kind == "new_session" and not msg.metadata.run.fragment_ids:
+        timers.clear()
+    elif kind == "auto_rerun":
+        timers[msg.auto_rerun.fragment_id] = (msg.auto_rerun.interval, now + msg.auto_rerun.interval)
+    elif kind == "stop_auto_rerun":
+        for fragment_id in msg.stop_auto_rerun.fragment_ids:
+            timers.pop(fragment_id, None)
 
-    Like the page's JavaScript, it reruns each ``st.fragment(run_every=...)`` on its timer (the
-    ``auto_rerun`` messages; a full run's ``new_session`` clears them): the waiting line's poll
-    and the live training loop are such fragments."""
+
+async def _watch(session: Session, until: float, seen: dict, pressed: float, linger_s: float) -> None:
+    """Read ForwardMsgs until ``until``, or ``linger_s`` after the visitor's run ended: places in
+    line, and Start <-> Pause changes of lab_play.
+
+    Like the page's JavaScript, it reruns each ``st.fragment(run_every=...)`` on its timer
+    (:func:`track_timers`): the waiting line's poll and the live training loop are such fragments."""
     label, timers = "Start", {}
     while time.perf_counter() < until:
         now = time.perf_counter()
+        if seen["stops"]:
+            until = min(until, pressed + seen["stops"][-1] + linger_s)
         for fragment_id, (interval, due) in list(timers.items()):
             if due <= now:
                 timers[fragment_id] = (interval, now + interval)
@@ -51,16 +72,8 @@ async def _watch(session: Session, until: float, seen: dict, pressed: float) -> 
             continue
         msg = ForwardMsg()
         msg.ParseFromString(raw)
-        kind = msg.WhichOneof("type")
-        if kind == "new_session":
-            timers.clear()
-        elif kind == "auto_rerun":
-            timers[msg.auto_rerun.fragment_id] = (msg.auto_rerun.interval,
-                                                  time.perf_counter() + msg.auto_rerun.interval)
-        elif kind == "stop_auto_rerun":
-            for fragment_id in msg.stop_auto_rerun.fragment_ids:
-                timers.pop(fragment_id, None)
-        elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+        track_timers(timers, msg, time.perf_counter())
+        if msg.WhichOneof("type") == "delta" and msg.delta.WhichOneof("type") == "new_element":
             element = msg.delta.new_element
             what = element.WhichOneof("type")
             if what == "markdown" and STEP.match(element.markdown.body):
@@ -89,7 +102,7 @@ async def visitor(args, index: int, barrier: asyncio.Barrier) -> dict:
             await barrier.wait()  # everybody presses Start at the same moment
             pressed = time.perf_counter()
             await session.rerun([WidgetState(id=play, trigger_value=True)])
-            await _watch(session, pressed + args.watch_s, seen, pressed)
+            await _watch(session, pressed + args.watch_s, seen, pressed, args.linger_s)
     except Exception as exc:  # noqa: BLE001 - a visitor's failure is a result
         seen["error"] = f"{type(exc).__name__}: {exc}"
     return seen
@@ -126,16 +139,23 @@ async def run(args) -> dict:
     }
 
 
-def main(argv=None) -> int:
+def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--url", default="http://127.0.0.1:8501")
     p.add_argument("--visitors", type=int, default=6, help="at most 50")
     p.add_argument("--watch-s", type=float, default=90.0, help="how long each visitor watches after Start")
+    p.add_argument("--linger-s", type=float, default=3.0,
+                   help="after a visitor's run ended, watch this much longer (a second start would show)")
     p.add_argument("--timeout-s", type=float, default=120.0)
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
-    if not 1 <= args.visitors <= 50 or not 0 < args.watch_s <= 600:
-        p.error("--visitors must be 1-50 and --watch-s at most 600")
+    if not 1 <= args.visitors <= 50 or not 0 < args.watch_s <= 600 or not 0 <= args.linger_s <= 60:
+        p.error("--visitors must be 1-50, --watch-s at most 600 and --linger-s at most 60")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
     result = asyncio.run(run(args))
     print(json.dumps(result, indent=1) if args.json else
           json.dumps({k: v for k, v in result.items() if k != "visits"}, indent=1))

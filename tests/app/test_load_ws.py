@@ -268,13 +268,3 @@ def test_a_visitor_whose_replica_lives_does_not_reconnect(monkeypatch):
 
     _arun(scenario())
     assert record.reconnect_s == []
-
-
-def test_lab_queue_overlap_counts_runs_training_at_once():
-    import load_lab_queue
-
-    visits = [{"starts": [0.1], "stops": [5.0]}, {"starts": [0.2], "stops": [3.0]},
-              {"starts": [3.0], "stops": []}, {"starts": [5.0], "stops": [9.0]}, {"starts": [], "stops": []}]
-    assert load_lab_queue.overlap(visits) == 2          # a stop and a start at the same moment do not add up
-    visits[2]["starts"] = [2.9]
-    assert load_lab_queue.overlap(visits) == 3
