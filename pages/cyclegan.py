@@ -121,6 +121,8 @@ else:
 
 import torch  # noqa: E402  (torch loads after the first widgets are on screen)
 
+from gan_core.images import cyclegan  # noqa: E402
+
 try:
     model = _load(name, root, _folder_signature(root, name))
 except pretrained.PretrainedError as exc:
@@ -239,7 +241,10 @@ else:
 
     st.subheader("The objective, term by term")
     d_layers = int(card["architecture"].get("d_layers", 2))
-    patch_px = {1: 16, 2: 34, 3: 70}.get(d_layers, 34)  # receptive field of the reference PatchGAN
+    # The side of the patch one score sees: the trainer writes it on the card; older cards get it
+    # from the same convolutions (cyclegan.PatchDiscriminator.receptive_field).
+    patch_px = card["architecture"].get("discriminator_receptive_field_px") or cyclegan.define_D(
+        {**card["architecture"], "d_layers": d_layers}).receptive_field
     patch_grid = model.size // 2**d_layers - 2  # stride-2 layers, then two 4x4 stride-1 convs
     st.markdown(f"With $G$ the generator {source_domain} → {target_domain} and $F$ the one back "
                 "(the source text's $G_{xy}$ and $G_{yx}$), the generators minimise this objective while each "

@@ -302,3 +302,26 @@ def test_the_cited_sections_of_the_cyclegan_paper():
     text = Path(PAGE).read_text()
     assert "section 3.2) names" not in text
     assert "section 1) reports this mode collapse" in text
+
+
+@pytest.mark.parametrize("card_rf, d_layers, expected", [(70, 2, 70), (None, 1, 16), (None, 3, 70)])
+def test_the_patch_size_on_the_page_is_the_cards_or_the_layers(monkeypatch, tiny_root, tmp_path,
+                                                               card_rf, d_layers, expected):
+    """The term-by-term text names the PatchGAN's patch from the card's receptive field (the trainer
+    writes it); a card without one gets it from the convolutions of a discriminator of its layers."""
+    import json
+    import shutil
+
+    root = tmp_path / "pretrained"
+    shutil.copytree(tiny_root, root)
+    card_path = root / "cyclegan-digits" / "card.json"
+    card = json.loads(card_path.read_text())
+    card["architecture"]["d_layers"] = d_layers
+    card["architecture"].pop("discriminator_receptive_field_px", None)
+    if card_rf is not None:
+        card["architecture"]["discriminator_receptive_field_px"] = card_rf
+    card_path.write_text(json.dumps(card))
+    at = run_page(monkeypatch, root)
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert f"one per overlapping patch of {expected} × {expected} pixels" in text
