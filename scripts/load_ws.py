@@ -486,12 +486,18 @@ def _mb(sample) -> float | None:
 
 # --- the cross-check: the same page in Chromium, timed on the browser's own clock -------------
 
-def browser_first_run_s(url: str, page: str, rounds: int, chromium: str = "/usr/bin/chromium") -> list[dict]:
+def browser_first_run_s(url: str, page: str, rounds: int, chromium: str = "/usr/bin/chromium",
+                        change: bool = False) -> list[dict]:
     """Per round, Chromium's own network timestamps (DevTools protocol) for the page's websocket:
     ``open_to_finished_s`` from the handshake request to the first ``script_finished`` frame that
     is not cut short (what this client times as ``first_s``), and ``rerun_to_finished_s`` from the
     rerun_script frame the page sent to that one; ``open_wall`` and ``finished_wall`` are the first
-    and last on the wall clock.  Frames are decoded here with streamlit.proto."""
+    and last on the wall clock.  Frames are decoded here with streamlit.proto.
+
+    ``change``: then, once the page has been idle a second (its scripts loaded and drawn), press
+    the right arrow key on the page's first slider, and time ``change_rerun_to_finished_s``: from
+    the rerun_script frame that change sent to the run's ``script_finished`` frame (what this
+    client times as ``change_s``: the page is loaded, so the browser's own loading is out of it)."""
     import base64
 
     from playwright.sync_api import sync_playwright
@@ -516,13 +522,20 @@ def browser_first_run_s(url: str, page: str, rounds: int, chromium: str = "/usr/
                         seen["open"], seen["open_wall"] = e["timestamp"], e["wallTime"]
 
                 def sent(e):
-                    if e["requestId"] == seen.get("id") and "rerun" not in seen:
+                    if e["requestId"] != seen.get("id"):
+                        return
+                    if "rerun" not in seen:
                         seen["rerun"] = e["timestamp"]
+                    elif seen.get("changing") and "change_rerun" not in seen and _is_rerun(
+                            base64.b64decode(e["response"]["payloadData"])):
+                        seen["change_rerun"] = e["timestamp"]
 
                 def received(e):
-                    if e["requestId"] == seen.get("id") and "finished" not in seen:
+                    if e["requestId"] != seen.get("id"):
+                        return
+                    if "finished" not in seen or ("change_rerun" in seen and "change_finished" not in seen):
                         if _frame_kind(base64.b64decode(e["response"]["payloadData"])) == "finished":
-                            seen["finished"] = e["timestamp"]
+                            seen["change_finished" if "finished" in seen else "finished"] = e["timestamp"]
                 cdp.on("Network.webSocketCreated", created)
                 cdp.on("Network.webSocketWillSendHandshakeRequest", handshake)
                 cdp.on("Network.webSocketFrameSent", sent)
@@ -531,14 +544,32 @@ def browser_first_run_s(url: str, page: str, rounds: int, chromium: str = "/usr/
                 deadline = time.time() + 120
                 while "finished" not in seen and time.time() < deadline:
                     tab.wait_for_timeout(50)
-                results.append({"open_to_finished_s": seen["finished"] - seen["open"],
-                                "rerun_to_finished_s": seen["finished"] - seen["rerun"],
-                                "open_wall": seen["open_wall"],
-                                "finished_wall": seen["open_wall"] + seen["finished"] - seen["open"]})
+                result = {"open_to_finished_s": seen["finished"] - seen["open"],
+                          "rerun_to_finished_s": seen["finished"] - seen["rerun"],
+                          "open_wall": seen["open_wall"],
+                          "finished_wall": seen["open_wall"] + seen["finished"] - seen["open"]}
+                if change:
+                    thumb = tab.locator("[data-testid=stSlider]").first.get_by_role("slider")
+                    thumb.wait_for(timeout=60_000)
+                    thumb.focus()
+                    tab.wait_for_timeout(1000)
+                    seen["changing"] = True
+                    tab.keyboard.press("ArrowRight")
+                    while "change_finished" not in seen and time.time() < deadline:
+                        tab.wait_for_timeout(50)
+                    result["change_rerun_to_finished_s"] = seen["change_finished"] - seen["change_rerun"]
+                results.append(result)
                 context.close()
         finally:
             browser.close()
     return results
+
+
+def _is_rerun(payload) -> bool:
+    """Whether a frame the page sent is a ``rerun_script`` BackMsg."""
+    msg = BackMsg()
+    msg.ParseFromString(payload if isinstance(payload, bytes) else payload.encode("latin-1"))
+    return msg.WhichOneof("type") == "rerun_script"
 
 
 def _frame_kind(payload) -> str:
@@ -585,15 +616,17 @@ def cross_check(args) -> dict:
     ``script_finished`` frame (``browser_after_server_s``: reading, parsing and drawing in the
     browser on the same machine)."""
     count = lambda: len(read_wire_log(args.wire_log)) if args.wire_log else 0  # noqa: E731
-    client, browser, client_server, browser_server, after = [], [], [], [], []
+    client, browser, client_server, browser_server, after, client_change = [], [], [], [], [], []
+    change = ["--change", "--think-s", "1"] if args.change else []
     for _ in range(args.visitors):
         before = count()
         result = asyncio.run(run_load(parse_args(["--url", args.url, "--page", args.page[0], "--visitors", "1",
-                                                  "--timeout-s", str(args.timeout_s)])))
+                                                  "--timeout-s", str(args.timeout_s), *change])))
         client.append(result["pages"][args.page[0]]["first_max_s"])
+        client_change.append(result["pages"][args.page[0]]["change_max_s"])
         client_server.append(_server_run_s(args.wire_log, before)[0])
         before = count()
-        visit = browser_first_run_s(args.url, args.page[0], 1)[0]
+        visit = browser_first_run_s(args.url, args.page[0], 1, change=args.change)[0]
         browser.append(visit)
         run_s, session = _server_run_s(args.wire_log, before)
         browser_server.append(run_s)
@@ -604,6 +637,13 @@ def cross_check(args) -> dict:
            "client_median_s": statistics.median(client), "browser_median_s": statistics.median(opened),
            "difference_ms": round(1000 * (statistics.median(client) - statistics.median(opened)), 1),
            "load_average": os.getloadavg()}
+    if args.change:
+        browser_change = [b["change_rerun_to_finished_s"] for b in browser]
+        out.update({"client_change_s": client_change, "browser_change_s": browser_change,
+                    "client_change_median_s": statistics.median(client_change),
+                    "browser_change_median_s": statistics.median(browser_change),
+                    "change_difference_ms": round(1000 * (statistics.median(client_change)
+                                                          - statistics.median(browser_change)), 1)})
     if args.wire_log:
         out.update({"client_server_run_s": client_server, "browser_server_run_s": browser_server,
                     "browser_after_server_s": after,
@@ -636,7 +676,7 @@ def parse_args(argv=None):
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.add_argument("--per-visit", action="store_true", help="include every visit in the JSON")
     p.add_argument("--browser-check", action="store_true", help="instead of a load: time --visitors single "
-                   "visits by this client and as many by Chromium (Playwright), alternately, on the first --page")
+                   "visits by this client and as many by Chromium (Playwright), alternately, on the first --page; with --change, also a slider change in both, timed from its rerun_script frame to the run's script_finished")
     p.add_argument("--wire-log", help="with --browser-check: the GAN_WIRE_LOG file of the server (scripts/serve.py), "
                    "to split each visit into the server's part and the browser's")
     args = p.parse_args(argv)

@@ -41,3 +41,20 @@ def test_six_sessions_share_the_server_fairly():
     assert all(r["started_from_line"] and r["steps"]["after_others_paused"] > 0 for r in refused)  # the line drains
     assert all(r["dcgan_grid"] for r in records)
     assert completed.returncode == 0, completed.stdout[-2000:]
+
+
+def test_the_load_clients_browser_check_times_a_first_run_and_a_slider_change(server_url):
+    """scripts/load_ws.py --browser-check --change: one visit by the client, one by Chromium, each
+    loading a lesson and then moving its slider; both sides' times come back (Chromium's from its
+    own websocket frames: the change's rerun_script frame to its script_finished frame)."""
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "load_ws.py"), "--url", server_url, "--browser-check", "--change",
+         "--visitors", "1", "--page", "/gan-objective?theta=0.5", "--timeout-s", "60"],
+        cwd=ROOT, capture_output=True, text=True, timeout=240,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    result = json.loads(completed.stdout)
+    for key in ("client_s", "browser_open_to_finished_s", "client_change_s", "browser_change_s"):
+        assert len(result[key]) == 1 and 0 < result[key][0] < 60, (key, result[key])
+    assert result["browser_rerun_to_finished_s"][0] <= result["browser_open_to_finished_s"][0]
+    assert result["change_difference_ms"] == round(1000 * (result["client_change_s"][0] - result["browser_change_s"][0]), 1)
