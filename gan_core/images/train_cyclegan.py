@@ -138,9 +138,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--ema-decay", type=float, default=0.0,
                    help="ship the exponential moving average of each generator's weights, updated after every "
                         "G step with this decay (0: ship the final weights; 0.999 averages ~1000 steps)")
+    p.add_argument("--ema-start", type=int, default=1,
+                   help="first epoch whose steps enter the average; before it the average copies the "
+                        "generators (so it does not hold their first, untranslating weights)")
     args = p.parse_args(argv)
     if not 0 <= args.ema_decay < 1:
         p.error("--ema-decay must lie in [0, 1)")
+    if args.ema_start < 1:
+        p.error("--ema-start must be at least 1")
     return args
 
 
@@ -202,8 +207,11 @@ def build_model(args, arch: dict, device: torch.device) -> CycleGAN:
     return model
 
 
-def optimize_parameters(model: CycleGAN, real_a: torch.Tensor, real_b: torch.Tensor, args) -> dict:
-    """One step, as the reference's ``CycleGANModel.optimize_parameters``; the step's loss values."""
+def optimize_parameters(model: CycleGAN, real_a: torch.Tensor, real_b: torch.Tensor, args,
+                        ema_decay: float | None = None) -> dict:
+    """One step, as the reference's ``CycleGANModel.optimize_parameters``; the step's loss values.
+
+    ``ema_decay``: the averages' decay for this step (default ``args.ema_decay``; 0 copies)."""
     # G step with D frozen (reference set_requires_grad(False)): D's weights get no gradient.
     for net in (model.D_a, model.D_b):
         net.requires_grad_(False)
@@ -214,8 +222,9 @@ def optimize_parameters(model: CycleGAN, real_a: torch.Tensor, real_b: torch.Ten
     terms.total.backward()
     model.opt_g.step()
     if model.G_ab_ema is not None:
-        training.update_ema(model.G_ab_ema, model.G_ab, args.ema_decay)
-        training.update_ema(model.G_ba_ema, model.G_ba, args.ema_decay)
+        decay = args.ema_decay if ema_decay is None else ema_decay
+        training.update_ema(model.G_ab_ema, model.G_ab, decay)
+        training.update_ema(model.G_ba_ema, model.G_ba, decay)
     # D step on real images and on pooled fakes (old fakes half of the time once full).
     for net in (model.D_a, model.D_b):
         net.requires_grad_(True)
@@ -252,7 +261,7 @@ def train_epoch(model: CycleGAN, real_a_all, real_b_all, args, epoch: int, run: 
     for step in range(steps):
         real_a = real_a_all[order_a[step * batch:(step + 1) * batch]].to(run.device)
         real_b = real_b_all[order_b[step * batch:(step + 1) * batch]].to(run.device)
-        values = optimize_parameters(model, real_a, real_b, args)
+        values = optimize_parameters(model, real_a, real_b, args, args.ema_decay if epoch >= args.ema_start else 0.0)
         for k in LOSS_KEYS:
             sums[k] += values[k]
         if step % 10 == 0 or step == steps - 1:
@@ -455,7 +464,9 @@ def cyclegan_card(name: str, args, arch: dict, n_params: int, state: dict, data:
                          "linear decay to 0 over the decay epochs",
             "seed": args.seed,
             "weights_shipped": (f"exponential moving average of each generator's weights, decay {args.ema_decay} "
-                                "per G step, from the first step" if args.ema_decay > 0
+                                "per G step, " + ("from the first step" if args.ema_start == 1
+                                                  else f"from epoch {args.ema_start} (a copy of the generators before)")
+                                if args.ema_decay > 0
                                 else "the generators' final weights"),
             "wall_time_s": round(state["wall_s"], 1),
             "invocations": state.get("invocations", []),

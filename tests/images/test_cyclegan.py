@@ -499,3 +499,31 @@ def test_semantic_training_records_its_term_and_names_it_on_the_card(tmp_path):
     objective = json.loads((out / "card.json").read_text())["objective"]
     assert objective["lambda_semantic"] == 1.0 and "seed 1000" in objective["semantic"]
     assert objective["lambda_cycle_a"] == 0.25 and objective["lambda_cycle"] == 10.0
+
+
+def test_ema_start_copies_the_generators_until_its_epoch(tmp_path):
+    """--ema-start 2: after epoch 1 the averages equal the generators (decay 0 copies); from epoch 2 on
+    they follow the recursion; the card says from which epoch."""
+    from gan_core.images import train_cyclegan
+
+    d, work, out = 0.75, tmp_path / "work", tmp_path / "out" / "cyclegan-synthetic"
+    common = ["--task", "synthetic", "--limit", "32", "--batch-size", "32", "--epochs-decay", "0", "--ngf", "4",
+              "--ndf", "4", "--n-blocks", "1", "--classifier-epochs", "1", "--gallery-size", "4", "--threads", "1",
+              "--ema-decay", str(d), "--ema-start", "2", "--workdir", str(work), "--out", str(out)]
+    train_cyclegan.main(common + ["--epochs", "1"])
+    first = torch.load(work / "checkpoint.pt", weights_only=True)
+    for g in ("G_ab", "G_ba"):
+        for key, raw in first[g].items():
+            if raw.is_floating_point():
+                assert torch.equal(first[g + "_ema"][key], raw), (g, key)
+    train_cyclegan.main(common + ["--epochs", "2"])
+    second = torch.load(work / "checkpoint.pt", weights_only=True)
+    for g in ("G_ab", "G_ba"):
+        for key, raw in second[g].items():
+            if raw.is_floating_point():
+                expected = d * first[g + "_ema"][key] + (1 - d) * raw
+                assert torch.allclose(second[g + "_ema"][key], expected, atol=1e-6), (g, key)
+    card = json.loads((out / "card.json").read_text())
+    assert "from epoch 2" in card["training"]["weights_shipped"]
+    with pytest.raises(SystemExit):
+        train_cyclegan.parse_args(["--task", "synthetic", "--ema-start", "0"])
