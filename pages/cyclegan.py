@@ -118,6 +118,7 @@ elif lam_id == 0.5 * lam:
     identity_weight_words = f"weighted {lam_id:g}, half the cycle weight (the reference setting)"
 else:
     identity_weight_words = f"weighted {lam_id:g}"
+lam_sem = float(objective.get("lambda_semantic", 0.0))  # CyCADA's semantic term, when the model has one
 
 import torch  # noqa: E402  (torch loads after the first widgets are on screen)
 
@@ -253,8 +254,13 @@ else:
              r"&+ \lambda_{cyc}\big(\underbrace{\mathbb{E}_x\|F(G(x)) - x\|_1}_{\text{③ vs ①}}"
              r" + \mathbb{E}_y\|G(F(y)) - y\|_1\big)\\"
              r"&+ \lambda_{id}\big(\mathbb{E}_y\|G(y) - y\|_1 + \underbrace{\mathbb{E}_x\|F(x) - x\|_1}_{\text{④ vs ①}}\big)"
-             r"\end{aligned}")
-    st.markdown(f"with $\\lambda_{{cyc}} = {lam:g}$ and $\\lambda_{{id}} = {lam_id:g}$. Each $\\mathcal{{L}}_{{GAN}}$ is the "
+             + (r"\\&+ \lambda_{sem}\big(\underbrace{\mathbb{E}_x\,\mathrm{CE}\big(C(G(x)),\, \hat c(x)\big)}_{\text{② read as ①}}"
+                r" + \mathbb{E}_y\,\mathrm{CE}\big(C(F(y)),\, \hat c(y)\big)\big)" if lam_sem > 0 else "")
+             + r"\end{aligned}")
+    weights = f"$\\lambda_{{cyc}} = {lam:g}$" + (", " if lam_sem > 0 else " and ") + f"$\\lambda_{{id}} = {lam_id:g}$"
+    if lam_sem > 0:
+        weights += f" and $\\lambda_{{sem}} = {lam_sem:g}$"
+    st.markdown(f"with {weights}. Each $\\mathcal{{L}}_{{GAN}}$ is the "
                 "least-squares GAN loss (LSGAN): the discriminator pushes its score towards 1 on real images and "
                 "0 on generated ones, the generator pushes the score of its images towards 1:")
     st.latex(r"\min_{D_Y}\; \mathbb{E}_y\big[(D_Y(y) - 1)^2\big] + \mathbb{E}_x\big[D_Y(G(x))^2\big],"
@@ -273,6 +279,13 @@ else:
         f"should pass through unchanged: ‖F(x) − x‖₁ = {identity_l1:.3f}; the term is {identity_weight_words}. "
         "It keeps colours and tones from drifting; the source "
         "text's objective leaves it out, the CycleGAN paper adds it for paintings ↔ photos."
+        + ("\n- **Semantic term → ② must be read as the same digit as ①.** A frozen digit classifier $C$ "
+           "(trained on real images of both domains, and not the judge of the quality table below) reads ①; "
+           "$\\hat c(x)$ is its answer, and the cross-entropy of $C$ on ② against that answer is "
+           f"weighted {lam_sem:g}. It asks only for the *class*, so the generator is free to redraw the strokes "
+           "in the other style, where the pixel-wise cycle and identity terms would hold them in place. This "
+           "is CyCADA's semantic consistency (Hoffman et al. 2018, arXiv:1711.03213, eq. 4), not part of "
+           "the original CycleGAN; `docs/cyclegan_study.md` says why this model needs it." if lam_sem > 0 else "")
     )
 
     if name in NO_CYCLE and (Path(root) / NO_CYCLE[name] / "card.json").is_file():
@@ -373,6 +386,7 @@ with st.expander("Where the models and pictures come from"):
 next_lesson(__file__, [
     "G(x) alone can look right without keeping the input's content; the cycle term ③ vs ① ties them.",
     f"The cycle loss is a plain L1 distance per pixel, weighted {lam:g} in this model; the identity term ④ vs ① "
-    f"is {identity_weight_words}.",
+    f"is {identity_weight_words}"
+    + (f"; a semantic term (weighted {lam_sem:g}) keeps the digit's class." if lam_sem > 0 else "."),
     "Training never needed pairs: each domain was shuffled on its own.",
 ])

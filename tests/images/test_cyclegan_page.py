@@ -325,3 +325,30 @@ def test_the_patch_size_on_the_page_is_the_cards_or_the_layers(monkeypatch, tiny
     assert not at.exception
     text = " ".join(m.value for m in at.markdown)
     assert f"one per overlapping patch of {expected} × {expected} pixels" in text
+
+
+@pytest.mark.parametrize("lam_sem", [0.0, 1.0, 0.25])
+def test_a_semantic_term_on_the_card_appears_in_the_objective(monkeypatch, tiny_root, tmp_path, lam_sem):
+    """A model trained with CyCADA's semantic term (--lambda-semantic) shows it in the formula, with its
+    weight, in the term-by-term text and the summary; a model without it shows none of it."""
+    import json
+    import shutil
+
+    root = tmp_path / "pretrained"
+    shutil.copytree(tiny_root, root)
+    card_path = root / "cyclegan-digits" / "card.json"
+    card = json.loads(card_path.read_text())
+    card["objective"].update(lambda_cycle=0.5, lambda_identity=0.0, lambda_semantic=lam_sem)
+    card_path.write_text(json.dumps(card))
+    at = run_page(monkeypatch, root)
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    formulas = " ".join(x.value for x in at.latex)
+    if lam_sem:
+        assert r"\lambda_{sem}" in formulas and r"\mathrm{CE}\big(C(G(x))" in formulas
+        assert f"$\\lambda_{{cyc}} = 0.5$, $\\lambda_{{id}} = 0$ and $\\lambda_{{sem}} = {lam_sem:g}$" in text
+        assert f"cross-entropy of $C$ on ② against that answer is weighted {lam_sem:g}" in text
+        assert f"a semantic term (weighted {lam_sem:g}) keeps the digit's class" in text
+    else:
+        assert r"\lambda_{sem}" not in formulas and "Semantic term" not in text and "semantic term" not in text
+        assert "$\\lambda_{cyc} = 0.5$ and $\\lambda_{id} = 0$" in text
