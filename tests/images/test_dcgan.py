@@ -297,11 +297,13 @@ def test_shipped_generator_samples_white_on_black_images(name):
 
 
 @pytest.mark.parametrize("name", SHIPPED)
-def test_shipped_folder_is_under_5_mb_and_its_card_is_complete(name):
+def test_shipped_folder_is_under_8_mb_and_its_card_is_complete(name):
+    """8 MB: the Fashion model's generator is 64 filters wide (1.07 M parameters, 4.3 MB in float32;
+    the folder 6.8 MB with its 2,500-image training subset and progression); 5 MB held while it was 32."""
     if not shipped(name):
         pytest.fail(f"{name} not trained yet" + ": the shipped model is missing from pretrained/")
     folder = ROOT / "pretrained" / name
-    assert sum(p.stat().st_size for p in folder.iterdir()) <= 5 * 1024 * 1024
+    assert sum(p.stat().st_size for p in folder.iterdir()) <= 8 * 1024 * 1024
     card = json.loads((folder / "card.json").read_text())
     assert card["kind"] == "dcgan"
     assert card["training"]["command"].startswith("python -m gan_core.images.train_dcgan")
