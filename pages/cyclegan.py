@@ -274,7 +274,9 @@ else:
         f"- **Cycle term → ③ against ①.** Translating there and back must return the input. For this image "
         f"‖F(G(x)) − x‖₁ = {cycle_l1:.3f} per pixel, which would add λ_cyc × {cycle_l1:.3f} = "
         f"{lam * cycle_l1:.2f} to the loss (λ_cyc = {lam:g}). To make ③ match ①, ② must keep enough "
-        "of the input to rebuild it — that is what keeps the content.\n"
+        "of the input to rebuild it — that is what keeps the content"
+        + (" (in this model together with the semantic term below, which holds the digit's class).\n"
+           if lam_sem > 0 else ".\n") +
         f"- **Identity term → ④ against ①.** An image that already belongs to a generator's output domain "
         f"should pass through unchanged: ‖F(x) − x‖₁ = {identity_l1:.3f}; the term is {identity_weight_words}. "
         "It keeps colours and tones from drifting; the source "
@@ -324,14 +326,28 @@ else:
                     st.markdown(f"Over the whole gallery ({len(g)} held-out {source_domain} images), "
                                 "read by the same classifier:")
                     st.table(rows, hide_index=True)
-                st.caption("Without the cycle term each generator only has to fool its discriminator: it "
-                           "may draw a tidy digit, but nothing forces it to be the same digit, and "
-                           "the way back cannot recover the input. Adversarial losses alone often send every "
-                           "input to one convincing output: the CycleGAN paper (Zhu et al. 2017, arXiv:1703.10593, "
-                           "section 1) reports this mode collapse when the adversarial objective is optimised alone, "
-                           "and its section 3.2 adds that even without it, any shuffling of the target images fools "
-                           "the discriminator as well: the two reasons for the cycle term. Count the "
-                           "different digits in the last column.")
+                why_cycle = ("Adversarial losses alone often send every input to one convincing output: the "
+                             "CycleGAN paper (Zhu et al. 2017, arXiv:1703.10593, "
+                             "section 1) reports this mode collapse when the adversarial objective is optimised "
+                             "alone, and its section 3.2 adds that even without it, any shuffling of the target "
+                             "images fools the discriminator as well: the two reasons for the cycle term.")
+                try:
+                    plain_sem = float(pretrained.read_card(NO_CYCLE[name], Path(root)).get("objective", {})
+                                      .get("lambda_semantic", 0.0))
+                except pretrained.PretrainedError:
+                    plain_sem = 0.0
+                if plain_sem > 0 and lam_sem > 0:
+                    st.caption("Both models carry the semantic term, and it alone makes the translation keep the "
+                               "digit's *class*: so here, without the cycle term, the digits are still kept (the "
+                               "table). What the cycle term could add is what the class does not fix, a round trip "
+                               f"③ that returns *this* input's own strokes; at this model's small weight (λ_cyc = {lam:g}) "
+                               "the two differ little there too (the mean cycle L1). Without a classifier, as in the "
+                               "original CycleGAN, nothing but the cycle term would hold the digit. " + why_cycle)
+                else:
+                    st.caption("Without the cycle term each generator only has to fool its discriminator: it "
+                               "may draw a tidy digit, but nothing forces it to be the same digit, and "
+                               "the way back cannot recover the input. " + why_cycle + " Count the "
+                               "different digits in the last column.")
 
 if x is not None:
     from gan_core.exports import captioned_grid

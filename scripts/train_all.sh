@@ -40,7 +40,7 @@ if [[ $TINY == 1 ]]; then
     DCGAN_MNIST=("${DCGAN[@]}" --ema-decay 0.9 --ema-start 2)
     DCGAN_FASHION=("${DCGAN[@]}")
     CYCLE=(--limit 64 --classifier-epochs 1 --gallery-size 8)
-    DIGITS=("${CYCLE[@]}" --epochs 1 --epochs-decay 1 --d-layers 1 --ngf 4 --n-blocks 1)
+    DIGITS=("${CYCLE[@]}" --epochs 1 --epochs-decay 1 --d-layers 3 --ngf 4 --n-blocks 1 --lambda-identity 0 --lambda-cycle 0.5 --lambda-semantic 1)
     EMOJI=("${CYCLE[@]}" --epochs 1 --epochs-decay 1 --ngf 4 --n-blocks 1 --ema-decay 0.9)
 else
     RUNS=${RUNS_DIR:-runs/train_all}
@@ -54,7 +54,9 @@ else
     # the generators (issue 16).
     DCGAN_MNIST=(--epochs 120 --ema-decay 0.999 --ema-start 91)
     DCGAN_FASHION=(--epochs 20 --epochs-decay 25 --ngf 64 --ndf 32 --ema-decay 0.999)
-    DIGITS=(--epochs 2 --epochs-decay 2 --d-layers 1 --ngf 16 --n-blocks 4)
+    # Digits: a 70 px PatchGAN with 64 filters, CyCADA's semantic term, cycle 0.5, no identity term
+    # (docs/cyclegan_study.md, "Digits: the shipped model").
+    DIGITS=(--epochs 2 --epochs-decay 3 --d-layers 3 --ndf 64 --lambda-identity 0 --lambda-cycle 0.5 --lambda-semantic 1)
     EMOJI=(--epochs 10 --epochs-decay 10 --ngf 32 --n-blocks 6 --ndf 64 --ema-decay 0.999)
 fi
 
@@ -83,7 +85,7 @@ done
 step cyclegan-digits gan_core.images.train_cyclegan --task digits "${DIGITS[@]}" "${COMMON[@]}" \
     --workdir "$RUNS/cyclegan-digits" --out "$OUT/cyclegan-digits"
 step cyclegan-digits-nocycle gan_core.images.train_cyclegan --task digits --name cyclegan-digits-nocycle \
-    --lambda-cycle 0 "${DIGITS[@]}" "${COMMON[@]}" --workdir "$RUNS/cyclegan-digits-nocycle" \
+    "${DIGITS[@]}" --lambda-cycle 0 "${COMMON[@]}" --workdir "$RUNS/cyclegan-digits-nocycle" \
     --out "$OUT/cyclegan-digits-nocycle"
 step cyclegan-emoji gan_core.images.train_cyclegan --task emoji "${EMOJI[@]}" "${COMMON[@]}" \
     --workdir "$RUNS/cyclegan-emoji" --out "$OUT/cyclegan-emoji"

@@ -265,20 +265,52 @@ def test_shipped_model_translates_both_directions(name):
     assert card["kind"] == "cyclegan" and card["metrics"]
 
 
-def test_cycle_term_keeps_the_digit_far_more_often_than_without_it():
-    """The lesson's claim, checked on the shipped held-out gallery with the shipped classifier."""
+def test_the_no_cycle_model_differs_from_the_shipped_one_only_in_the_cycle_term():
+    """Issue 16: the comparison model is trained with the same settings minus the cycle term, so the
+    page's comparison isolates that term; both carry the semantic term, which keeps the digit in both
+    (what the page's caption says), checked on the shipped held-out gallery with the shipped classifier."""
     names = ("cyclegan-digits", "cyclegan-digits-nocycle")
     if not all((PRETRAINED_DIR / n / "card.json").is_file() for n in names):
         pytest.fail("digit models not trained yet" + ": the shipped model is missing from pretrained/")
+    full, plain = (json.loads((PRETRAINED_DIR / n / "card.json").read_text()) for n in names)
+    assert plain["objective"]["lambda_cycle"] == 0 and full["objective"]["lambda_cycle"] > 0
+    drop = lambda objective: {k: v for k, v in objective.items() if k not in ("lambda_cycle",)}  # noqa: E731
+    assert drop(plain["objective"]) == drop(full["objective"])
+    assert plain["architecture"] == full["architecture"]
+    for key in ("epochs_constant_lr", "epochs_linear_decay", "batch_size", "seed", "weights_shipped"):
+        assert plain["training"][key] == full["training"][key], key
+    assert plain["training"]["command"].replace(" --name cyclegan-digits-nocycle", "").replace(
+        "--lambda-cycle 0 ", f"--lambda-cycle {full['objective']['lambda_cycle']:g} ") == full["training"]["command"]
     with_cycle, without = load(names[0]), load(names[1])
     gallery = with_cycle.gallery()
     for key, direction in (("a", "a2b"), ("b", "b2a")):
         x, labels = gallery[key].float() / 127.5 - 1, gallery[f"{key}_labels"]
-        kept = {}
-        for title, model in (("with", with_cycle), ("without", without)):
+        for model in (with_cycle, without):
             read = with_cycle.classify(model.translate(x, direction)).argmax(1)
-            kept[title] = float((read == labels).float().mean())
-        assert kept["with"] >= 0.75 and kept["with"] - kept["without"] >= 0.4, (direction, kept)
+            assert float((read == labels).float().mean()) >= 0.85, (direction, model)
+
+
+def test_the_shipped_digit_model_translates_both_ways_by_its_card_and_on_its_gallery():
+    """Issue 16 item 2: at least 90 % of the held-out translations judged in the target style by the
+    domain classifier, both ways, on the card (next to doing nothing); and recomputed here on the
+    shipped gallery (32 images a side, so a looser bound) with argmax of the classifier's own logits."""
+    name = "cyclegan-digits"
+    if not (PRETRAINED_DIR / name / "card.json").is_file():
+        pytest.fail("not trained yet" + ": the shipped model is missing from pretrained/")
+    metrics = json.loads((PRETRAINED_DIR / name / "card.json").read_text())["metrics"]
+    for direction in ("a2b", "b2a"):
+        assert metrics[f"domain_share_{direction}"] >= 0.9 and metrics[f"label_agreement_{direction}"] >= 0.9
+        assert metrics[f"domain_share_{direction}_do_nothing"] <= 0.1
+        assert metrics[f"frechet_{direction}"] < metrics[f"frechet_{direction}_do_nothing"] / 10
+    model, judge = load(name), load("classifier-digits-domain")
+    gallery = model.gallery()
+    for key, direction, target in (("a", "a2b", 1), ("b", "b2a", 0)):
+        x = gallery[key].float() / 127.5 - 1
+        with torch.no_grad():
+            translated = judge(model.translate(x, direction)).argmax(1)
+            untouched = judge(x).argmax(1)
+        assert float((translated == target).float().mean()) >= 0.8, direction
+        assert float((untouched == target).float().mean()) <= 0.2, direction
 
 
 def test_card_metrics_of_the_digit_model_are_reproduced_on_its_gallery():
