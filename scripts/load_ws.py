@@ -533,6 +533,8 @@ def browser_first_run_s(url: str, page: str, rounds: int, chromium: str = "/usr/
                 def received(e):
                     if e["requestId"] != seen.get("id"):
                         return
+                    if "change_rerun" in seen and "change_first_frame" not in seen:
+                        seen["change_first_frame"] = e["timestamp"]
                     if "finished" not in seen or ("change_rerun" in seen and "change_finished" not in seen):
                         if _frame_kind(base64.b64decode(e["response"]["payloadData"])) == "finished":
                             seen["change_finished" if "finished" in seen else "finished"] = e["timestamp"]
@@ -558,6 +560,7 @@ def browser_first_run_s(url: str, page: str, rounds: int, chromium: str = "/usr/
                     while "change_finished" not in seen and time.time() < deadline:
                         tab.wait_for_timeout(50)
                     result["change_rerun_to_finished_s"] = seen["change_finished"] - seen["change_rerun"]
+                    result["change_rerun_to_first_frame_s"] = seen["change_first_frame"] - seen["change_rerun"]
                 results.append(result)
                 context.close()
         finally:
@@ -640,6 +643,7 @@ def cross_check(args) -> dict:
     if args.change:
         browser_change = [b["change_rerun_to_finished_s"] for b in browser]
         out.update({"client_change_s": client_change, "browser_change_s": browser_change,
+                    "browser_change_first_frame_s": [b["change_rerun_to_first_frame_s"] for b in browser],
                     "client_change_median_s": statistics.median(client_change),
                     "browser_change_median_s": statistics.median(browser_change),
                     "change_difference_ms": round(1000 * (statistics.median(client_change)
