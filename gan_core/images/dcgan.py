@@ -498,8 +498,8 @@ def class_histogram_figure(counts: dict[str, int]):
     total = max(1, sum(counts.values()))
     shares = [100.0 * counts[k] / total for k in names]
     fig = go.Figure(go.Bar(x=names, y=shares, text=[f"{s:.1f}%" for s in shares], textposition="outside"))
-    fig.add_hline(y=100.0 / len(names), line_dash="dot", annotation_text="uniform")
-    fig.update_layout(height=330, margin=dict(l=10, r=10, t=30, b=10), yaxis_title="share of samples (%)",
+    fig.add_hline(y=100.0 / len(names), line_dash="dot", annotation_text="uniform", annotation_position="right")
+    fig.update_layout(height=330, margin=dict(l=10, r=70, t=30, b=10), yaxis_title="share of samples (%)",
                       xaxis_title="class the classifier assigns", uirevision="hist")
     return fig
 
