@@ -331,11 +331,7 @@ else:
                              "section 1) reports this mode collapse when the adversarial objective is optimised "
                              "alone, and its section 3.2 adds that even without it, any shuffling of the target "
                              "images fools the discriminator as well: the two reasons for the cycle term.")
-                try:
-                    plain_sem = float(pretrained.read_card(NO_CYCLE[name], Path(root)).get("objective", {})
-                                      .get("lambda_semantic", 0.0))
-                except pretrained.PretrainedError:
-                    plain_sem = 0.0
+                plain_sem = float(plain.card.get("objective", {}).get("lambda_semantic", 0.0))
                 if plain_sem > 0 and lam_sem > 0:
                     st.caption("Both models carry the semantic term, and it alone makes the translation keep the "
                                "digit's *class*: so here, without the cycle term, the digits are still kept (the "

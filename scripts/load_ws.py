@@ -568,16 +568,20 @@ def browser_first_run_s(url: str, page: str, rounds: int, chromium: str = "/usr/
     return results
 
 
+def _decode(payload, message_class):
+    """A websocket frame's payload (bytes, or a latin-1 string) parsed as ``message_class``."""
+    msg = message_class()
+    msg.ParseFromString(payload if isinstance(payload, bytes) else payload.encode("latin-1"))
+    return msg
+
+
 def _is_rerun(payload) -> bool:
     """Whether a frame the page sent is a ``rerun_script`` BackMsg."""
-    msg = BackMsg()
-    msg.ParseFromString(payload if isinstance(payload, bytes) else payload.encode("latin-1"))
-    return msg.WhichOneof("type") == "rerun_script"
+    return _decode(payload, BackMsg).WhichOneof("type") == "rerun_script"
 
 
 def _frame_kind(payload) -> str:
-    msg = ForwardMsg()
-    msg.ParseFromString(payload if isinstance(payload, bytes) else payload.encode("latin-1"))
+    msg = _decode(payload, ForwardMsg)
     if msg.WhichOneof("type") == "script_finished" and msg.script_finished != FINISHED_EARLY:
         return "finished"
     return msg.WhichOneof("type") or ""
@@ -680,7 +684,9 @@ def parse_args(argv=None):
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.add_argument("--per-visit", action="store_true", help="include every visit in the JSON")
     p.add_argument("--browser-check", action="store_true", help="instead of a load: time --visitors single "
-                   "visits by this client and as many by Chromium (Playwright), alternately, on the first --page; with --change, also a slider change in both, timed from its rerun_script frame to the run's script_finished")
+                   "visits by this client and as many by Chromium (Playwright), alternately, on the first --page; "
+                   "with --change, also a slider change in both, timed from its rerun_script frame to the run's "
+                   "script_finished")
     p.add_argument("--wire-log", help="with --browser-check: the GAN_WIRE_LOG file of the server (scripts/serve.py), "
                    "to split each visit into the server's part and the browser's")
     args = p.parse_args(argv)

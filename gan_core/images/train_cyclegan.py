@@ -208,10 +208,10 @@ def build_model(args, arch: dict, device: torch.device) -> CycleGAN:
 
 
 def optimize_parameters(model: CycleGAN, real_a: torch.Tensor, real_b: torch.Tensor, args,
-                        ema_decay: float | None = None) -> dict:
+                        ema_decay: float) -> dict:
     """One step, as the reference's ``CycleGANModel.optimize_parameters``; the step's loss values.
 
-    ``ema_decay``: the averages' decay for this step (default ``args.ema_decay``; 0 copies)."""
+    ``ema_decay``: the averages' decay for this step (:func:`training.ema_decay_at`; 0 copies)."""
     # G step with D frozen (reference set_requires_grad(False)): D's weights get no gradient.
     for net in (model.D_a, model.D_b):
         net.requires_grad_(False)
@@ -222,9 +222,8 @@ def optimize_parameters(model: CycleGAN, real_a: torch.Tensor, real_b: torch.Ten
     terms.total.backward()
     model.opt_g.step()
     if model.G_ab_ema is not None:
-        decay = args.ema_decay if ema_decay is None else ema_decay
-        training.update_ema(model.G_ab_ema, model.G_ab, decay)
-        training.update_ema(model.G_ba_ema, model.G_ba, decay)
+        training.update_ema(model.G_ab_ema, model.G_ab, ema_decay)
+        training.update_ema(model.G_ba_ema, model.G_ba, ema_decay)
     # D step on real images and on pooled fakes (old fakes half of the time once full).
     for net in (model.D_a, model.D_b):
         net.requires_grad_(True)
@@ -261,7 +260,7 @@ def train_epoch(model: CycleGAN, real_a_all, real_b_all, args, epoch: int, run: 
     for step in range(steps):
         real_a = real_a_all[order_a[step * batch:(step + 1) * batch]].to(run.device)
         real_b = real_b_all[order_b[step * batch:(step + 1) * batch]].to(run.device)
-        values = optimize_parameters(model, real_a, real_b, args, args.ema_decay if epoch >= args.ema_start else 0.0)
+        values = optimize_parameters(model, real_a, real_b, args, training.ema_decay_at(args, epoch))
         for k in LOSS_KEYS:
             sums[k] += values[k]
         if step % 10 == 0 or step == steps - 1:

@@ -203,7 +203,7 @@ def train_epoch(nets: Networks, data: torch.Tensor, args, epoch: int, run: train
     # Seeded per epoch so a resumed run sees exactly the batches an uninterrupted one would.
     order = torch.randperm(len(data), generator=torch.Generator().manual_seed(args.seed * 100003 + epoch))
     noise_rng = torch.Generator().manual_seed(args.seed * 7919 + epoch)
-    decay = args.ema_decay if epoch >= args.ema_start else 0.0
+    decay = training.ema_decay_at(args, epoch)
     sums = dict.fromkeys(("d_loss", "g_loss", "d_real", "d_fake"), 0.0)
     bar = training.Progress(steps, f"{run.name} epoch {epoch}/{total_epochs(args)}")
     nets.G.train(); nets.D.train()

@@ -192,3 +192,9 @@ def set_scheduled_lr(optimizers, args, epoch: int) -> float:
         for group in opt.param_groups:
             group["lr"] = lr
     return lr
+
+
+def ema_decay_at(args, epoch: int) -> float:
+    """The moving average's decay for ``epoch``'s steps: ``args.ema_decay`` from ``args.ema_start`` on,
+    0 before it (an update with decay 0 copies the network)."""
+    return args.ema_decay if epoch >= args.ema_start else 0.0
