@@ -497,7 +497,11 @@ def browser_first_run_s(url: str, page: str, rounds: int, chromium: str = "/usr/
     ``change``: then, once the page has been idle a second (its scripts loaded and drawn), press
     the right arrow key on the page's first slider, and time ``change_rerun_to_finished_s``: from
     the rerun_script frame that change sent to the run's ``script_finished`` frame (what this
-    client times as ``change_s``: the page is loaded, so the browser's own loading is out of it)."""
+    client times as ``change_s``: the page is loaded, so the browser's own loading is out of it).
+    Chromium reports a frame when its page's main thread takes it, so the change is also traced:
+    ``change_main_busy_s`` is how long that thread was busy in the same interval
+    (:func:`renderer_busy_s`), and ``change_rerun_wall`` / ``change_finished_wall`` put the
+    interval on the wall clock (against the server's ``GAN_WIRE_LOG``)."""
     import base64
 
     from playwright.sync_api import sync_playwright
@@ -555,12 +559,17 @@ def browser_first_run_s(url: str, page: str, rounds: int, chromium: str = "/usr/
                     thumb.wait_for(timeout=60_000)
                     thumb.focus()
                     tab.wait_for_timeout(1000)
+                    browser.start_tracing(page=tab, categories=["devtools.timeline", "disabled-by-default-devtools.timeline"])
                     seen["changing"] = True
                     tab.keyboard.press("ArrowRight")
                     while "change_finished" not in seen and time.time() < deadline:
                         tab.wait_for_timeout(50)
+                    trace = browser.stop_tracing()
                     result["change_rerun_to_finished_s"] = seen["change_finished"] - seen["change_rerun"]
                     result["change_rerun_to_first_frame_s"] = seen["change_first_frame"] - seen["change_rerun"]
+                    result["change_main_busy_s"] = renderer_busy_s(trace, seen["change_rerun"], seen["change_finished"])
+                    for what in ("change_rerun", "change_finished"):
+                        result[what + "_wall"] = seen["open_wall"] + seen[what] - seen["open"]
                 results.append(result)
                 context.close()
         finally:
@@ -589,18 +598,44 @@ def _frame_kind(payload) -> str:
 
 def read_wire_log(path) -> list[dict]:
     """The sessions a server started with ``GAN_WIRE_LOG=path`` (scripts/serve.py) logged, in the
-    order they opened: ``{"open": t, "finished": t}`` in wall-clock seconds (no ``finished`` for a
-    session that never finished a run).  A key is the session object's id, which Python may reuse
-    once a session is gone, so an ``open`` always starts a new session."""
+    order they opened: ``{"open": t, "finished": t, "runs": [t, ...]}`` in wall-clock seconds,
+    ``finished`` the first finished run and ``runs`` every one (neither for a session that never
+    finished a run).  A key is the session object's id, which Python may reuse once a session is
+    gone, so an ``open`` always starts a new session."""
     sessions, current = [], {}
     for row in open(path).read().splitlines():
         key, what, at = row.split()
         if what == "open":
             current[key] = {"open": float(at)}
             sessions.append(current[key])
-        elif key in current:
-            current[key][what] = float(at)
+        elif what == "finished" and key in current:
+            current[key].setdefault("finished", float(at))
+            current[key].setdefault("runs", []).append(float(at))
     return sessions
+
+
+def renderer_busy_s(trace: bytes | dict, start_s: float, end_s: float) -> float:
+    """Seconds the page's renderer main thread spent running tasks between ``start_s`` and
+    ``end_s`` (DevTools timestamps, the clock of the Network domain's events), from a Chromium
+    trace (``browser.start_tracing`` / ``stop_tracing``, categories ``devtools.timeline`` and
+    ``disabled-by-default-devtools.timeline``): the union of its
+    ``RunTask`` events, clipped to the window.  The page's renderer is the one whose main thread
+    logged ``WebSocketReceive``."""
+    data = json.loads(trace) if isinstance(trace, (bytes, str)) else trace
+    events = data["traceEvents"] if isinstance(data, dict) else data
+    mains = {(e["pid"], e["tid"]) for e in events
+             if e.get("name") == "thread_name" and e.get("args", {}).get("name") == "CrRendererMain"}
+    page = {(e["pid"], e["tid"]) for e in events if e.get("name") == "WebSocketReceive"} & mains
+    lo, hi = start_s * 1e6, end_s * 1e6
+    spans = sorted((e["ts"], e["ts"] + e.get("dur", 0)) for e in events
+                   if (e.get("pid"), e.get("tid")) in page and e.get("ph") == "X" and e.get("name") == "RunTask")
+    busy, reach = 0.0, lo
+    for a, b in spans:                     # union of the spans (nested tasks count once), clipped
+        a, b = max(a, reach), min(b, hi)
+        if b > a:
+            busy += b - a
+            reach = b
+    return busy / 1e6
 
 
 def _server_run_s(wire_log: str | None, before: int) -> tuple[float | None, dict | None]:
@@ -621,9 +656,13 @@ def cross_check(args) -> dict:
     is split in two: the server's own time from accepting the websocket to queueing the finished
     run (``*_server_run_s``), and for Chromium the time after that until Chromium reports the
     ``script_finished`` frame (``browser_after_server_s``: reading, parsing and drawing in the
-    browser on the same machine)."""
+    browser on the same machine).  With ``--change`` as well, Chromium's change is split the same
+    way: ``browser_change_server_s`` from its rerun_script frame to the server queueing that run's
+    finish, ``browser_change_after_server_s`` the rest, beside ``browser_change_main_busy_s`` (its
+    page's main thread busy in the change's interval, from a trace)."""
     count = lambda: len(read_wire_log(args.wire_log)) if args.wire_log else 0  # noqa: E731
     client, browser, client_server, browser_server, after, client_change = [], [], [], [], [], []
+    change_server, change_after = [], []
     change = ["--change", "--think-s", "1"] if args.change else []
     for _ in range(args.visitors):
         before = count()
@@ -638,6 +677,11 @@ def cross_check(args) -> dict:
         run_s, session = _server_run_s(args.wire_log, before)
         browser_server.append(run_s)
         after.append(visit["finished_wall"] - session["finished"] if session else None)
+        if session and args.change:
+            # The change's run on the server: the first finished run queued after Chromium's rerun.
+            done = min((t for t in session["runs"] if t >= visit["change_rerun_wall"] - 0.002), default=None)
+            change_server.append(None if done is None else done - visit["change_rerun_wall"])
+            change_after.append(None if done is None else visit["change_finished_wall"] - done)
     opened = [b["open_to_finished_s"] for b in browser]
     out = {"page": args.page[0], "client_s": client, "browser_open_to_finished_s": opened,
            "browser_rerun_to_finished_s": [b["rerun_to_finished_s"] for b in browser],
@@ -648,6 +692,8 @@ def cross_check(args) -> dict:
         browser_change = [b["change_rerun_to_finished_s"] for b in browser]
         out.update({"client_change_s": client_change, "browser_change_s": browser_change,
                     "browser_change_first_frame_s": [b["change_rerun_to_first_frame_s"] for b in browser],
+                    "browser_change_main_busy_s": [b["change_main_busy_s"] for b in browser],
+                    "browser_change_main_busy_median_s": statistics.median(b["change_main_busy_s"] for b in browser),
                     "client_change_median_s": statistics.median(client_change),
                     "browser_change_median_s": statistics.median(browser_change),
                     "change_difference_ms": round(1000 * (statistics.median(client_change)
@@ -660,6 +706,11 @@ def cross_check(args) -> dict:
                     "browser_after_server_median_s": statistics.median(after),
                     "client_vs_server_for_browser_ms": round(
                         1000 * (statistics.median(client) - statistics.median(browser_server)), 1)})
+        if args.change and None not in change_server:
+            out.update({"browser_change_server_s": change_server, "browser_change_after_server_s": change_after,
+                        "browser_change_server_median_s": statistics.median(change_server),
+                        "client_change_vs_server_for_browser_ms": round(
+                            1000 * (statistics.median(client_change) - statistics.median(change_server)), 1)})
     return out
 
 

@@ -8,7 +8,7 @@ opens a deep link (say ``/gan-objective``, a presenter's bookmark) would get a s
 removes that.  It also imports torch and warms plotly before the first request (see the end
 of this file; GAN_NO_PRELOAD=1 turns that off).  Everything else is plain ``streamlit run``.
 
-``GAN_WIRE_LOG=wire.log`` appends one line per websocket session when it opens and when its first
+``GAN_WIRE_LOG=wire.log`` appends one line per websocket session when it opens and one each time a
 finished run is handed to the connection (wall-clock times), so that a browser's own timing can
 be split into the server's part and the browser's (``scripts/load_ws.py --browser-check
 --wire-log``; docs/capacity.md).
@@ -68,9 +68,10 @@ def _profile_script_runs(path: str) -> None:
 
 
 def _log_wire(path: str) -> None:
-    """Per websocket session, two lines in ``path``: ``<session> open <wall time>`` when the
-    server accepts it, ``<session> finished <wall time>`` when the first run that is not cut
-    short ends and its ``script_finished`` message is queued for that connection.
+    """Per websocket session, lines in ``path``: ``<session> open <wall time>`` when the server
+    accepts it, and ``<session> finished <wall time>`` each time a run that is not cut short ends
+    and its ``script_finished`` message is queued for that connection (the first run, then every
+    rerun a widget change makes).
 
     Patches Streamlit's Starlette session client (the pinned streamlit's internals)."""
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -87,14 +88,11 @@ def _log_wire(path: str) -> None:
 
     def logged_init(self, websocket):
         init(self, websocket)
-        self._wire_finished = False
         line(self, "open")
 
     def logged_write(self, msg):
         write(self, msg)
-        if (not self._wire_finished and msg.WhichOneof("type") == "script_finished"
-                and msg.script_finished != early):
-            self._wire_finished = True
+        if msg.WhichOneof("type") == "script_finished" and msg.script_finished != early:
             line(self, "finished")
 
     ws.StarletteSessionClient.__init__ = logged_init

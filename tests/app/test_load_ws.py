@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import json
 import math
 import os
 import sys
@@ -131,11 +132,43 @@ def test_the_wire_log_times_the_servers_part_of_a_visit(server):
         assert 0 < run <= first + 0.005     # the client opened before the server accepted, and read after
 
 
+def test_the_wire_log_logs_a_changes_run_too(server):
+    """A widget change's run is logged as the session's second finished run, after its first."""
+    before = len(load_ws.read_wire_log(server.wire_log))
+    result = _run(server, "--visitors", "1", "--page", "/gan-objective?theta=0.5", "--change", "--think-s", "0.2",
+                  "--timeout-s", "45", "--per-visit")
+    (session,) = load_ws.read_wire_log(server.wire_log)[before:]
+    assert len(session["runs"]) == 2 and session["runs"][0] == session["finished"] < session["runs"][1]
+    visit = result["visits"][0]
+    # The change was sent after the first run had finished, and its run took change_s.
+    assert session["runs"][1] - session["finished"] >= visit["change_s"] - 0.005
+
+
 def test_the_wire_log_starts_a_new_session_at_every_open(tmp_path):
     log = tmp_path / "wire.log"
-    log.write_text("a open 10.0\na finished 10.5\nb open 11.0\na open 12.0\na finished 12.25\n")
-    assert load_ws.read_wire_log(log) == [{"open": 10.0, "finished": 10.5}, {"open": 11.0},
-                                          {"open": 12.0, "finished": 12.25}]
+    log.write_text("a open 10.0\na finished 10.5\nb open 11.0\na open 12.0\na finished 12.25\na finished 13.0\n")
+    assert load_ws.read_wire_log(log) == [{"open": 10.0, "finished": 10.5, "runs": [10.5]}, {"open": 11.0},
+                                          {"open": 12.0, "finished": 12.25, "runs": [12.25, 13.0]}]
+
+
+def test_renderer_busy_time_is_the_union_of_the_page_threads_tasks_in_the_window():
+    """renderer_busy_s: the page's renderer main thread (the one that took websocket frames) only,
+    nested tasks counted once, tasks cut at the window's edges; timestamps in microseconds."""
+    meta = lambda pid, tid, name: {"name": "thread_name", "ph": "M", "pid": pid, "tid": tid,  # noqa: E731
+                                   "args": {"name": name}}
+    task = lambda pid, ts, dur: {"name": "RunTask", "ph": "X", "pid": pid, "tid": pid, "ts": ts, "dur": dur}  # noqa: E731
+    trace = {"traceEvents": [
+        meta(1, 1, "CrRendererMain"), meta(2, 2, "CrRendererMain"), meta(3, 3, "CrBrowserMain"),
+        {"name": "WebSocketReceive", "ph": "I", "pid": 1, "tid": 1, "ts": 1_000_100},
+        task(1, 900_000, 200_000),      # 1.0-1.1 s inside the window
+        task(1, 1_050_000, 10_000),     # nested in the first: not counted again
+        task(1, 1_150_000, 50_000),     # 1.15-1.2 s
+        task(1, 1_450_000, 100_000),    # cut at 1.5 s: 0.05 s
+        task(2, 1_000_000, 400_000),    # another renderer (another tab): ignored
+        task(3, 1_000_000, 400_000),    # the browser process: ignored
+    ]}
+    assert load_ws.renderer_busy_s(trace, 1.0, 1.5) == pytest.approx(0.1 + 0.05 + 0.05)
+    assert load_ws.renderer_busy_s(json.dumps(trace).encode(), 1.6, 2.0) == 0.0
 
 
 def test_exceptions_and_missing_pages_are_errors(server):

@@ -59,3 +59,6 @@ def test_the_load_clients_browser_check_times_a_first_run_and_a_slider_change(se
         assert len(result[key]) == 1 and 0 < result[key][0] < 60, (key, result[key])
     assert result["browser_rerun_to_finished_s"][0] <= result["browser_open_to_finished_s"][0]
     assert result["change_difference_ms"] == round(1000 * (result["client_change_s"][0] - result["browser_change_s"][0]), 1)
+    # The trace of Chromium's page: its main thread was busy for part of the change's interval, never more.
+    busy = result["browser_change_main_busy_s"][0]
+    assert 0 < busy <= result["browser_change_s"][0] + 1e-6
