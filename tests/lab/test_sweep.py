@@ -186,6 +186,32 @@ def test_the_benchmark_counts_matrix_flops_as_torch_does():
     assert bench.flops_per_iteration("wgan-gp", cpu) > 3 * fc.get_total_flops()  # 3 critic steps + penalty
 
 
+def test_the_benchmarks_host_draws_are_exactly_a_steps_draws():
+    # scripts/bench_sweep.py times the runs' CPU random streams alone (host_draw_us): its
+    # draw_iteration must consume each run's generators exactly as one training step does.
+    import importlib.util
+    from pathlib import Path
+
+    from gan_core.lab.engine import _Engine
+    from gan_core.lab.toy2d import make_dataset
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "bench_sweep.py"
+    spec = importlib.util.spec_from_file_location("bench_sweep", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    cpu = torch.device("cpu")
+    for loss in ("minimax", "wgan-gp"):
+        config = lab_defaults(loss, "ring8", snapshot_every=0)
+        stepped, drawn = (_Engine([config] * 3, make_dataset("ring8"), [0, 1, 2], cpu) for _ in range(2))
+        stepped.step()
+        bench.draw_iteration(drawn)
+        for gens in ("gen_data", "gen_z", "gen_mix"):
+            for a, b in zip(getattr(stepped, gens), getattr(drawn, gens)):
+                assert torch.equal(a.get_state(), b.get_state()), (loss, gens)
+        assert not torch.equal(stepped.gen_z[0].get_state(),
+                               _Engine([config], make_dataset("ring8"), [0], cpu).gen_z[0].get_state())
+
+
 def test_a_stacked_adam_step_equals_the_step_alone_for_any_stack_size():
     # Adam's bias correction raises the betas to the step count.  PyTorch's CPU kernel computes a
     # contiguous run of 16 or more floats with a vectorised pow rounded differently from the scalar
