@@ -497,10 +497,14 @@ def class_histogram_figure(counts: dict[str, int]):
     names = list(counts)
     total = max(1, sum(counts.values()))
     shares = [100.0 * counts[k] / total for k in names]
-    fig = go.Figure(go.Bar(x=names, y=shares, text=[f"{s:.1f}%" for s in shares], textposition="outside"))
+    # Each value sits in the middle of its bar (above it when the bar is too short to hold it), so
+    # the uniform line near the tops of the bars crosses no label.
+    fig = go.Figure(go.Bar(x=names, y=shares, text=[f"{s:.1f}%" for s in shares], textposition="auto",
+                           insidetextanchor="middle"))
     fig.add_hline(y=100.0 / len(names), line_dash="dot", annotation_text="uniform", annotation_position="right")
     fig.update_layout(height=330, margin=dict(l=10, r=70, t=30, b=10), yaxis_title="share of samples (%)",
                       xaxis_title="class the classifier assigns", uirevision="hist")
+    fig.update_xaxes(type="category")  # digits' names are numbers: every class gets its tick
     return fig
 
 

@@ -349,3 +349,20 @@ def test_card_metrics_agree_with_their_own_histogram(name):
     assert metrics["kl_to_uniform_nats"] == pytest.approx(float(np.sum(p[nz] * np.log(10 * p[nz]))), abs=1e-4)
     assert metrics["classes_present"] == int(nz.sum())
     assert counts.sum() == metrics["samples"]
+
+
+def test_the_class_histogram_shows_each_share_with_its_label_and_the_uniform_line():
+    counts = {"T-shirt": 60, "Trouser": 1110, "Pullover": 1080, "Dress": 1100, "Coat": 1030,
+              "Sandal": 1120, "Shirt": 1070, "Sneaker": 1190, "Bag": 1110, "Boot": 1130}
+    fig = dcgan.class_histogram_figure(counts)
+    (bar,) = fig.data
+    total = sum(counts.values())
+    np.testing.assert_allclose(bar.y, [100 * c / total for c in counts.values()])
+    assert list(bar.text) == [f"{100 * c / total:.1f}%" for c in counts.values()]
+    # Labels sit inside the bars, in the middle (or above a bar too short to hold one), away from
+    # the uniform line at 10 % that the tops of the bars reach.
+    assert bar.textposition == "auto" and bar.insidetextanchor == "middle"
+    (line,) = fig.layout.shapes
+    assert line.y0 == line.y1 == pytest.approx(10.0)
+    # Digits are named by numbers: the axis is categorical, so every class has its tick.
+    assert dcgan.class_histogram_figure({str(d): 1 for d in range(10)}).layout.xaxis.type == "category"
