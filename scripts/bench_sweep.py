@@ -15,7 +15,10 @@ For each loss (lab defaults on ring8), with the same torch threads for both:
 
 Rounds alternate sequential and stacked and the median is kept, so a load that comes and goes
 hits both alike; the machine's load average is printed with the figures.  GPU rows run only where
-CUDA is available (the CUDA-graph path of issue 19 is not written).
+CUDA is available: the same rows eagerly, then with each iteration captured as a CUDA graph
+(``cuda_graphs``: one run on the GPU against one on the CPU, ``--gpu-stack`` runs against one).
+The CUDA-graph path is tested on the CPU without capture (tests/lab/test_sweep.py) and has tests
+for CUDA (tests/lab/test_cuda.py), but no GPU has run it yet.
 
     .venv/bin/python scripts/bench_sweep.py [--threads 2] [--stack 16] [--iters 20] [--record docs/bench_device.json]
 """
@@ -74,10 +77,13 @@ def flops_per_iteration(loss: str, device) -> float:
     return float(fc.flops)
 
 
-def stacked_rate(loss: str, e: int, iters: int, device) -> float:
-    """Run-iterations per second of ``e`` runs stacked in one engine."""
+def stacked_rate(loss: str, e: int, iters: int, device, graphs: bool = False) -> float:
+    """Run-iterations per second of ``e`` runs stacked in one engine (``graphs``: each iteration
+    replayed as a captured CUDA graph, :meth:`_Engine.use_static_step`)."""
     eng = _Engine([lab_defaults(loss, "ring8", snapshot_every=0)] * e, make_dataset("ring8"),
                   list(range(e)), device)
+    if graphs:
+        eng.use_static_step(capture=True)
     eng.step()
     _sync(device)
     t0 = time.perf_counter()
@@ -182,6 +188,26 @@ def bench(device, losses, e, iters, rounds) -> dict:
     return dict(device=str(device), bmm_peak_gflops=peak, stack=e, iters=iters, rounds=rounds, losses=rows)
 
 
+def graphs_bench(losses, e: int, iters: int, rounds: int, cpu: dict) -> dict:
+    """The GPU goals of issue 19 with CUDA graphs: one run on the GPU against one run on the CPU
+    (the CPU rows' sequential rate, measured in the same invocation), and ``e`` stacked runs
+    against one run on the GPU (goal >= 100x at e = 256)."""
+    dev = torch.device("cuda")
+    rows = {}
+    for loss in losses:
+        one, stack = [], []
+        for _ in range(rounds):
+            one.append(stacked_rate(loss, 1, iters * 5, dev, graphs=True))
+            stack.append(stacked_rate(loss, e, iters, dev, graphs=True))
+        o, k = statistics.median(one), statistics.median(stack)
+        c = cpu["losses"][loss]["sequential_its"]
+        rows[loss] = dict(one_run_its=o, cpu_one_run_its=c, one_run_vs_cpu=o / c, stacked_its=k,
+                          stacked_vs_one_run=k / o, rounds_one=one, rounds_stacked=stack)
+        print(f"  {loss:>15} (CUDA graphs): one run {o:.0f} it/s ({o / c:.2f}x the CPU's {c:.0f}); {e} stacked "
+              f"{k:.0f} run-it/s = {k / o:.1f}x one run (goals: >= 1x, >= 100x)", flush=True)
+    return dict(device="cuda", name=torch.cuda.get_device_name(), stack=e, iters=iters, rounds=rounds, losses=rows)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads for both (default 2)")
@@ -189,6 +215,7 @@ def main(argv=None) -> int:
     p.add_argument("--iters", type=int, default=20, help="iterations per run and measurement (default 20)")
     p.add_argument("--rounds", type=int, default=3, help="alternating rounds; the median is kept (default 3)")
     p.add_argument("--losses", default="minimax,wgan-gp")
+    p.add_argument("--gpu-stack", type=int, default=256, help="runs stacked for the CUDA-graph rows (default 256)")
     p.add_argument("--json", default=None, help="write the figures here")
     p.add_argument("--record", default=None,
                    help="merge the figures into this JSON file under the key 'sweep' (docs/bench_device.json)")
@@ -202,6 +229,7 @@ def main(argv=None) -> int:
     if torch.cuda.is_available():
         out["cuda"] = bench(torch.device("cuda"), losses, args.stack, args.iters, args.rounds)
         out["cuda"]["name"] = torch.cuda.get_device_name()
+        out["cuda_graphs"] = graphs_bench(losses, args.gpu_stack, args.iters, args.rounds, out["cpu"])
     else:
         print("cuda: skipped (no CUDA device)")
     out["load_after"] = os.getloadavg()[0]

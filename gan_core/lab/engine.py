@@ -141,7 +141,8 @@ class _StackedOptimizer:
 
     def set_lr_scale(self, scales) -> None:
         """Multiply each model's base learning rate by ``scales[e]`` (a schedule's factor)."""
-        self.lr = self.base_lr * torch.tensor(scales, dtype=self.lr.dtype, device=self.lr.device).view(-1, 1)
+        # In place: a captured CUDA graph (_StaticStep) reads this very tensor.
+        self.lr.copy_(self.base_lr * torch.tensor(scales, dtype=self.lr.dtype, device=self.lr.device).view(-1, 1))
 
     @torch.no_grad()
     def step(self, grad: torch.Tensor, mask: torch.Tensor) -> None:
@@ -222,6 +223,7 @@ class _Engine:
             self.eval_real.append(dataset.sample(_metrics.PROTOCOL_SAMPLES, stream_seed(s, _EVAL)))
         self._ones = torch.ones(self.E, 1, device=device)
         self._group_losses()
+        self._static: _StaticStep | None = None
         self.alive = [True] * self.E
         self.g_steps = [0] * self.E
         self.d_steps = [0] * self.E
@@ -315,6 +317,14 @@ class _Engine:
     def d_step(self, active):
         x = self._draw_real(active)
         z = self._draw_z(active)
+        # Each draw comes from its own per-member generator, so drawing the penalty's mixing
+        # weights here, before the arithmetic, gives the same numbers as drawing them where used.
+        eps = self._draw_mix(active) if self.any_gp else None
+        return self._d_compute(active, x, z, eps)
+
+    def _d_compute(self, active, x, z, eps):
+        # The step's arithmetic on its draws: x real points, z latent codes, eps the penalty's
+        # mixing weights (None without a penalty).
         with torch.no_grad():
             x_fake = self.G(z)
             if self.bigan:
@@ -328,7 +338,6 @@ class _Engine:
         losses = self._member_losses("d_loss", real, fake)
         total = losses
         if self.any_gp:
-            eps = self._draw_mix(active)
             gp = gradient_penalty(lambda t: self.D(t).squeeze(-1), real_in, fake_in, eps)
             total = losses + self.gp_lambda[:, 0] * gp
         mask = self._mask(active)
@@ -341,7 +350,9 @@ class _Engine:
 
     # one generator (and encoder) step ----------------------------------------------------
     def g_step(self, active):
-        z = self._draw_z(active)
+        return self._g_compute(active, self._draw_z(active))
+
+    def _g_compute(self, active, z):
         mask = self._mask(active)
         if self.bigan:
             x = self._draw_real(active)
@@ -360,7 +371,7 @@ class _Engine:
         return losses.detach()
 
     def _check(self, values, active, which):
-        vals = values.tolist()
+        vals = values.tolist() if isinstance(values, torch.Tensor) else values
         for e in range(self.E):
             if not active[e]:
                 continue
@@ -396,8 +407,17 @@ class _Engine:
                 opt.set_lr_scale(scales)
 
     # the public stepping ------------------------------------------------------------------
+    def use_static_step(self, capture: bool | None = None) -> None:
+        """Train whole iterations on fixed buffers from now on (:class:`_StaticStep`): on a CUDA
+        device captured once as a CUDA graph and replayed (``capture`` None: when the device is
+        CUDA), on the CPU run as it is.  Same numbers as :meth:`step`; iterations that the static
+        step cannot do (some members only, a member diverged) go the usual way."""
+        self._static = _StaticStep(self, self.device.type == "cuda" if capture is None else capture)
+
     def step(self, n_d=None, n_g=None, members=None):
         """One iteration: each member's n_critic D steps then one G step, or exactly n_d / n_g."""
+        if self._static is not None and n_d is None and n_g is None and members is None and all(self.alive):
+            return self._step_static()
         members = range(self.E) if members is None else members
         t0 = time.perf_counter()
         if self.any_decay:
@@ -427,6 +447,9 @@ class _Engine:
                     self.g_steps[e] += 1
                     self.history[e].append({"step": self.g_steps[e], "d_loss": self.last_d[e],
                                             "g_loss": self.last_g[e]})
+        self._after_step(members, t0)
+
+    def _after_step(self, members, t0):
         dt = time.perf_counter() - t0
         for e in members:
             self.t_train[e] += dt
@@ -434,6 +457,32 @@ class _Engine:
             k = self.configs[e].snapshot_every
             if self.alive[e] and k and self.g_steps[e] % k == 0 and self.snapshots[e][-1].step != self.g_steps[e]:
                 self.snapshot(e)
+
+    def _step_static(self):
+        # One iteration of every member on the static buffers; the bookkeeping of step() after it,
+        # critic step by critic step, so a member that diverges stops where step() would stop it.
+        t0 = time.perf_counter()
+        if self.any_decay:
+            self._apply_schedule()
+        d_out, g_out = self._static.run()
+        d_vals, g_vals = d_out.tolist(), g_out.tolist()   # the iteration's one wait for the device
+        for vals in d_vals:
+            active = list(self.alive)
+            for e in range(self.E):
+                self.d_steps[e] += active[e]
+            self._check(vals, active, "d_loss")
+        active = list(self.alive)
+        self._check(g_vals, active, "g_loss")
+        for e in range(self.E):
+            if active[e]:
+                self.g_steps[e] += 1
+                self.history[e].append({"step": self.g_steps[e], "d_loss": self.last_d[e], "g_loss": self.last_g[e]})
+        if not all(self.alive):
+            # A diverged member is masked from now on, which the static step does not do.  (It
+            # trained to the end of this iteration here, unlike in step(); its weights are
+            # cleared all the same, and the other members never see it.)
+            self._static = None
+        self._after_step(range(self.E), t0)
 
     # evaluation ---------------------------------------------------------------------------------
     @torch.no_grad()
@@ -453,6 +502,88 @@ class _Engine:
         snap = Snapshot(self.g_steps[e], pts, self.last_d[e], self.last_g[e], m, self.t_train[e])
         self.snapshots[e].append(snap)
         return snap
+
+
+class _StaticStep:
+    """One training iteration of an engine (each member's critic steps, then its generator step)
+    reading its random draws from fixed buffers and writing its losses to fixed buffers.
+
+    A step whose inputs and outputs never move can be captured once as a CUDA graph and replayed:
+    the GPU then runs the iteration's hundreds of small kernels without the host launching each
+    one (issue 19: one stacked step launches far more kernels than these networks need time for).
+    The draws still come from each member's CPU generators, in the order :meth:`_Engine.step`
+    draws them, and are copied into the buffers before every replay, so a member's numbers are
+    the same as in a step; on the CPU the same code runs without capture (tests/lab/test_sweep.py
+    checks that it equals the usual step bit for bit).
+
+    Needs every member with the same number of critic steps and no encoder (BiGAN).  Capturing
+    runs the step three times on a side stream first (PyTorch's rule for capturing autograd) and
+    puts the weights and optimiser states back afterwards.
+    """
+
+    WARMUP = 3
+
+    def __init__(self, eng: _Engine, capture: bool):
+        if eng.bigan:
+            raise ValueError("the static step does not train BiGANs")
+        if len(set(eng.n_critic)) != 1:
+            raise ValueError("the static step needs every member with the same number of critic steps")
+        self.eng, self.k = eng, eng.n_critic[0]
+        dev, e, b, latent = eng.device, eng.E, eng.batch, eng.latent_dim
+        self.x = torch.zeros(self.k, e, b, 2, device=dev)
+        self.z_d = torch.zeros(self.k, e, b, latent, device=dev)
+        self.eps = torch.zeros(self.k, e, b, 1, device=dev) if eng.any_gp else None
+        self.z_g = torch.zeros(e, b, latent, device=dev)
+        self.d_out = torch.zeros(self.k, e, device=dev)
+        self.g_out = torch.zeros(e, device=dev)
+        self.graph = None
+        if capture:
+            self._capture()
+
+    def _state(self):
+        eng = self.eng
+        return [eng.G.flat.data, eng.D.flat.data] + [t for opt in (eng.opt_d, eng.opt_g) for t in (opt.m, opt.v, opt.t)]
+
+    def _body(self):
+        eng, active = self.eng, [True] * self.eng.E
+        for k in range(self.k):
+            eps = None if self.eps is None else self.eps[k]
+            self.d_out[k].copy_(eng._d_compute(active, self.x[k], self.z_d[k], eps))
+        self.g_out.copy_(eng._g_compute(active, self.z_g))
+
+    def _fill(self):
+        eng, active = self.eng, [True] * self.eng.E
+        for k in range(self.k):
+            self.x[k].copy_(eng._draw_real(active))
+            self.z_d[k].copy_(eng._draw_z(active))
+            if self.eps is not None:
+                self.eps[k].copy_(eng._draw_mix(active))
+        self.z_g.copy_(eng._draw_z(active))
+
+    def _capture(self):
+        saved = [t.clone() for t in self._state()]
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):
+            for _ in range(self.WARMUP):
+                self._body()
+        torch.cuda.current_stream().wait_stream(side)
+        self.graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(self.graph):
+            self._body()
+        with torch.no_grad():
+            for t, s in zip(self._state(), saved):
+                t.copy_(s)
+
+    def run(self):
+        """Draw, copy into the buffers, run (or replay) the iteration; the critic losses (k, E)
+        and generator losses (E,) of the iteration."""
+        self._fill()
+        if self.graph is not None:
+            self.graph.replay()
+        else:
+            self._body()
+        return self.d_out, self.g_out
 
 
 def draw_latent_into(out: torch.Tensor, dist: str, generator: torch.Generator) -> torch.Tensor:

@@ -156,6 +156,9 @@ def _sweep_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-stack", type=int, default=16, help="most runs per stacked engine (default 16)")
     p.add_argument("--device", default="cpu", help="auto | cpu | cuda (default cpu)")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1; 0: torch's choice)")
+    p.add_argument("--cuda-graphs", action="store_true",
+                   help="on a CUDA device, capture each stack's iteration once as a CUDA graph and replay it "
+                        "(same numbers; not yet measured on a GPU, see docs/bench_device.json)")
     p.add_argument("--json", default=None, help="write {runs: [...], summary: [...]} here")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
@@ -202,7 +205,7 @@ def _sweep_from_args(args) -> Sweep:
     over = {} if args.snapshot_every is None else {"snapshot_every": args.snapshot_every}
     runs = sweep_runs(_split(args.dataset, "dataset"), _split(args.losses, "loss"),
                       range(args.seed_start, args.seed_start + args.seeds), lrs=lrs, iters=args.iters, **over)
-    return Sweep(runs, device=args.device, max_stack=args.max_stack)
+    return Sweep(runs, device=args.device, max_stack=args.max_stack, cuda_graphs=args.cuda_graphs)
 
 
 def _print_summary(summary) -> None:

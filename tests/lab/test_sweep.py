@@ -231,3 +231,78 @@ def test_a_stacked_adam_step_equals_the_step_alone_for_any_stack_size():
                 alone.step(g, torch.ones(1, 1))
                 stack.step(g.repeat(e, 1), torch.ones(e, 1))
                 assert torch.equal(stack.param[0], alone.param[0]), (e, beta, t + 1)
+
+
+def _static_pair(configs, seeds, capture=False, device="cpu"):
+    from gan_core.lab.engine import _Engine
+    from gan_core.lab.toy2d import make_dataset
+    usual, static = (_Engine(configs, make_dataset("ring8"), seeds, torch.device(device)) for _ in range(2))
+    static.use_static_step(capture=capture)
+    return usual, static
+
+
+def _assert_engines_equal(a, b, members=None):
+    members = range(a.E) if members is None else members
+    for e in members:
+        for name in ("G", "D"):
+            assert torch.equal(getattr(a, name).flat.data[e], getattr(b, name).flat.data[e]), (name, e)
+        for opt in ("opt_d", "opt_g"):
+            for t in ("m", "v", "t"):
+                assert torch.equal(getattr(getattr(a, opt), t)[e], getattr(getattr(b, opt), t)[e]), (opt, t, e)
+        assert a.history[e] == b.history[e] or np.allclose(  # NaN-free histories compare exactly
+            [h["g_loss"] for h in a.history[e]], [h["g_loss"] for h in b.history[e]], equal_nan=True)
+        assert (a.g_steps[e], a.d_steps[e], a.diverged[e]) == (b.g_steps[e], b.d_steps[e], b.diverged[e])
+        assert [(s.step, s.metrics["modes_captured"]) for s in a.snapshots[e]] == \
+            [(s.step, s.metrics["modes_captured"]) for s in b.snapshots[e]]
+        np.testing.assert_array_equal(a.snapshots[e][-1].samples, b.snapshots[e][-1].samples)
+
+
+@pytest.mark.parametrize("loss", list(LOSSES))
+def test_the_static_step_equals_the_usual_step_bit_for_bit(loss):
+    # The static step (engine.use_static_step: fixed buffers, the step a CUDA graph captures) on
+    # the CPU without capture: the same draws in the same order, the same arithmetic; with a
+    # learning-rate decay, whose rate tensor the step reads in place.
+    configs = [lab_defaults(loss, **dict(TINY, lr_final_frac=frac)) for frac in (1.0, 0.25, 0.5)]
+    usual, static = _static_pair(configs, [0, 5, 9])
+    for _ in range(9):
+        usual.step()
+        static.step()
+    assert static._static is not None
+    _assert_engines_equal(usual, static)
+
+
+def test_a_member_diverging_leaves_the_static_step_and_the_others_stay_equal():
+    configs = [lab_defaults("hinge", **TINY), lab_defaults("hinge", **dict(TINY, optimizer="sgd", lr_d=1e12,
+                                                                            lr_g=1e12))]
+    usual, static = _static_pair(configs, [0, 1])
+    for _ in range(10):
+        usual.step()
+        static.step()
+    assert usual.diverged[1] is not None and usual.diverged[0] is None
+    assert static.diverged[1] == usual.diverged[1]          # the same step, loss and value
+    assert static._static is None                             # it trains the usual way from then on
+    _assert_engines_equal(usual, static, members=[0])
+    assert usual.g_steps == static.g_steps and usual.g_steps[0] == 10 and usual.g_steps[1] < 10
+
+
+def test_a_sweep_with_cuda_graphs_on_the_cpu_equals_its_runs_alone():
+    # --cuda-graphs on the CPU: the static step without capture; a BiGAN stack trains the usual way.
+    runs = (sweep_runs("ring8", ["minimax", "wgan-gp"], seeds=[1, 2], **TINY)
+            + sweep_runs("ring8", ["non-saturating"], seeds=[4], bigan=True, **TINY))
+    sw = Sweep(runs, device="cpu", cuda_graphs=True)
+    assert sorted(eng._static is not None for eng in sw.engines) == [False, True, True]
+    assert sw.train()
+    for i, run in enumerate(runs):
+        _assert_same_run(sw, i, run)
+
+
+def test_the_static_step_refuses_what_it_cannot_do():
+    from gan_core.lab.engine import _Engine
+    from gan_core.lab.toy2d import make_dataset
+    bigan = _Engine([lab_defaults("minimax", bigan=True, **TINY)], make_dataset("ring8"), [0], torch.device("cpu"))
+    with pytest.raises(ValueError, match="BiGAN"):
+        bigan.use_static_step()
+    mixed = _Engine([lab_defaults("hinge", **TINY), lab_defaults("hinge", n_critic=2, **TINY)],
+                    make_dataset("ring8"), [0, 1], torch.device("cpu"))
+    with pytest.raises(ValueError, match="critic steps"):
+        mixed.use_static_step()
