@@ -299,7 +299,7 @@ def main(argv=None) -> None:
         "training": {"command": "python -m gan_core.images.classifier " + " ".join(shlex.quote(a) for a in argv),
                      "epochs": epochs, "batch_size": 128, "optimizer": "Adam lr 1e-3, cosine decay",
                      "augmentation": "random shifts of up to 2 pixels", "seed": args.seed,
-                     "wall_time_s": round(wall, 1),
+                     "wall_time_s": round(wall, 3),
                      "device": training.describe_device(device),
                      "torch": torch.__version__},
         "data": {"dataset": args.dataset, "source": info["source"], "licence": info["licence"],

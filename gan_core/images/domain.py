@@ -98,7 +98,7 @@ def domain_card(name: str, args, argv: list[str], model: classifier.SmallCNN, ep
         "training": {"command": training.command_line("gan_core.images.domain", argv),
                      "epochs": epochs, "batch_size": 128, "optimizer": "Adam lr 1e-3, cosine decay",
                      "augmentation": f"random shifts of up to {SHIFT.get(args.task, 0)} pixels", "seed": args.seed,
-                     "wall_time_s": round(wall, 1), "device": training.describe_device(device),
+                     "wall_time_s": round(wall, 3), "device": training.describe_device(device),
                      "torch": torch.__version__},
         "data": {"task": args.task, "classes": list(domains),
                  "training_images": {d: int((y == k).sum()) for k, d in enumerate(domains)},

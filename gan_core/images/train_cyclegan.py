@@ -467,7 +467,7 @@ def cyclegan_card(name: str, args, arch: dict, n_params: int, state: dict, data:
                                                   else f"from epoch {args.ema_start} (a copy of the generators before)")
                                 if args.ema_decay > 0
                                 else "the generators' final weights"),
-            "wall_time_s": round(state["wall_s"], 1),
+            "wall_time_s": round(state["wall_s"], 3),
             "invocations": state.get("invocations", []),
             "device": training.describe_device(device),
             "torch": torch.__version__,

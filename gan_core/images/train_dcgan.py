@@ -319,7 +319,7 @@ def dcgan_card(name: str, args, G: dcgan.Generator, state: dict, n_train: int, n
                                 f"from epoch {args.ema_start}" if args.ema_decay > 0 else "G's final weights"),
             "loss": "BCE with logits; non-saturating G loss",
             "seed": args.seed,
-            "wall_time_s": round(state["wall_s"], 1),
+            "wall_time_s": round(state["wall_s"], 3),
             "wall_time_note": "sum of the epochs' wall times; " + training.load_note(state["history"]),
             "device": training.describe_device(device),
             "torch": torch.__version__,
