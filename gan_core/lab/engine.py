@@ -432,22 +432,26 @@ class _Engine:
             active = [self.alive[e] and d_counts[e] > k for e in range(self.E)]
             if not any(active):
                 break
-            vals = self.d_step(active)
-            for e in range(self.E):
-                self.d_steps[e] += active[e]
-            self._check(vals, active, "d_loss")
+            self._record_d(self.d_step(active), active)
         for _ in range(n_g):
             active = [self.alive[e] and e in members for e in range(self.E)]
             if not any(active):
                 break
             vals = self.g_step(active)
-            self._check(vals, active, "g_loss")
-            for e in range(self.E):
-                if active[e]:
-                    self.g_steps[e] += 1
-                    self.history[e].append({"step": self.g_steps[e], "d_loss": self.last_d[e],
-                                            "g_loss": self.last_g[e]})
+            self._record_g(vals, active)
         self._after_step(members, t0)
+
+    def _record_d(self, vals, active):
+        for e in range(self.E):
+            self.d_steps[e] += active[e]
+        self._check(vals, active, "d_loss")
+
+    def _record_g(self, vals, active):
+        self._check(vals, active, "g_loss")
+        for e in range(self.E):
+            if active[e]:
+                self.g_steps[e] += 1
+                self.history[e].append({"step": self.g_steps[e], "d_loss": self.last_d[e], "g_loss": self.last_g[e]})
 
     def _after_step(self, members, t0):
         dt = time.perf_counter() - t0
@@ -467,16 +471,8 @@ class _Engine:
         d_out, g_out = self._static.run()
         d_vals, g_vals = d_out.tolist(), g_out.tolist()   # the iteration's one wait for the device
         for vals in d_vals:
-            active = list(self.alive)
-            for e in range(self.E):
-                self.d_steps[e] += active[e]
-            self._check(vals, active, "d_loss")
-        active = list(self.alive)
-        self._check(g_vals, active, "g_loss")
-        for e in range(self.E):
-            if active[e]:
-                self.g_steps[e] += 1
-                self.history[e].append({"step": self.g_steps[e], "d_loss": self.last_d[e], "g_loss": self.last_g[e]})
+            self._record_d(vals, list(self.alive))
+        self._record_g(g_vals, list(self.alive))
         if not all(self.alive):
             # A diverged member is masked from now on, which the static step does not do.  (It
             # trained to the end of this iteration here, unlike in step(); its weights are
