@@ -162,21 +162,27 @@ def test_sweep_cli_reports_bad_settings_without_a_traceback(capsys):
     assert "--lrs" in capsys.readouterr().err
 
 
-def test_the_benchmark_counts_matrix_flops_as_torch_does():
-    # scripts/bench_sweep.py counts its own (torch's counter refuses the gradient penalty);
-    # where torch's FlopCounterMode works (no penalty) the two agree.
+def _bench_module():
+    """scripts/bench_sweep.py, imported from its file (scripts/ is not a package)."""
     import importlib.util
     from pathlib import Path
-
-    from torch.utils.flop_counter import FlopCounterMode
-
-    from gan_core.lab.engine import _Engine
-    from gan_core.lab.toy2d import make_dataset
 
     path = Path(__file__).resolve().parents[2] / "scripts" / "bench_sweep.py"
     spec = importlib.util.spec_from_file_location("bench_sweep", path)
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
+    return bench
+
+
+def test_the_benchmark_counts_matrix_flops_as_torch_does():
+    # scripts/bench_sweep.py counts its own (torch's counter refuses the gradient penalty);
+    # where torch's FlopCounterMode works (no penalty) the two agree.
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from gan_core.lab.engine import _Engine
+    from gan_core.lab.toy2d import make_dataset
+
+    bench = _bench_module()
     cpu = torch.device("cpu")
     eng = _Engine([lab_defaults("lsgan", "ring8", snapshot_every=0)], make_dataset("ring8"), [0], cpu)
     eng.step()
@@ -189,16 +195,10 @@ def test_the_benchmark_counts_matrix_flops_as_torch_does():
 def test_the_benchmarks_host_draws_are_exactly_a_steps_draws():
     # scripts/bench_sweep.py times the runs' CPU random streams alone (host_draw_us): its
     # draw_iteration must consume each run's generators exactly as one training step does.
-    import importlib.util
-    from pathlib import Path
-
     from gan_core.lab.engine import _Engine
     from gan_core.lab.toy2d import make_dataset
 
-    path = Path(__file__).resolve().parents[2] / "scripts" / "bench_sweep.py"
-    spec = importlib.util.spec_from_file_location("bench_sweep", path)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = _bench_module()
     cpu = torch.device("cpu")
     for loss in ("minimax", "wgan-gp"):
         config = lab_defaults(loss, "ring8", snapshot_every=0)
